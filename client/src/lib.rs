@@ -1,0 +1,11 @@
+//! The Calor client: everything off-chain code needs to talk to the program (PDAs,
+//! instruction builders, account decoding). Used by the tests now and by the provisioner,
+//! the API and the CLI later, so that each of them derives addresses and encodes
+//! instructions exactly one way.
+pub mod accounts;
+pub mod instructions;
+pub mod pda;
+
+pub use anchor_lang::prelude::Pubkey;
+pub use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
+pub use calor::ID as PROGRAM_ID;

@@ -1,0 +1,93 @@
+//! A protocol set up the way tests usually need it.
+use anchor_lang::prelude::Pubkey;
+use calor::constants::DEFAULT_MIN_RENTAL_MICRO_USD;
+use calor::instructions::InitializeArgs;
+use calor::state::{CalorPriceParams, ConfigParams, OracleParams};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use crate::outcome::{OutcomeExt, Success};
+use crate::pyth::SOL_USD_FEED_ID;
+use crate::spl::{self, TokenProgram};
+use crate::TestEnv;
+
+/// Decimals of the test Calor mint.
+pub const CALOR_DECIMALS: u8 = 6;
+
+/// The launch settings: 5% protocol fee, 20% of Calor spent burned, 50% Calor subsidy,
+/// $5 minimum, SOL/USD at most 60 s old with confidence within 2%, Calor rate within
+/// $0.0001–$1,000 and at most 1 h old, 15 min queue timeout, 5 min heartbeat timeout.
+pub fn default_params() -> ConfigParams {
+    ConfigParams {
+        protocol_fee_bps: 500,
+        burn_bps: 2_000,
+        calor_subsidy_bps: 5_000,
+        min_rental_micro_usd: DEFAULT_MIN_RENTAL_MICRO_USD,
+        sol_usd_oracle: OracleParams {
+            feed_id: SOL_USD_FEED_ID,
+            max_age_secs: 60,
+            max_conf_bps: 200,
+        },
+        calor_price: CalorPriceParams {
+            max_age_secs: 3_600,
+            min_micro_usd: 100,
+            max_micro_usd: 1_000_000_000,
+        },
+        queue_timeout_secs: 900,
+        heartbeat_timeout_secs: 300,
+    }
+}
+
+/// Handles to what [`Protocol::initialize`] created.
+pub struct Protocol {
+    pub calor_mint: Pubkey,
+    pub mint_authority: Keypair,
+    pub treasury: Keypair,
+    pub token_program: TokenProgram,
+}
+
+impl Protocol {
+    /// A Calor mint plus a treasury, not yet initialised on-chain.
+    pub fn prepare(env: &mut TestEnv, token_program: TokenProgram) -> Self {
+        let mint_authority = env.funded_keypair();
+        let calor_mint = spl::create_mint(
+            env,
+            &mint_authority,
+            &mint_authority.pubkey(),
+            CALOR_DECIMALS,
+            token_program,
+        );
+        Self {
+            calor_mint,
+            mint_authority,
+            treasury: Keypair::new(),
+            token_program,
+        }
+    }
+
+    pub fn initialize_args(&self) -> InitializeArgs {
+        InitializeArgs {
+            treasury: self.treasury.pubkey(),
+            params: default_params(),
+        }
+    }
+
+    /// Sends `initialize` with the default settings, signed by the upgrade authority.
+    pub fn initialize(&self, env: &mut TestEnv) -> Success {
+        let authority = env.upgrade_authority.insecure_clone();
+        let ix = calor_client::instructions::initialize(
+            authority.pubkey(),
+            self.calor_mint,
+            self.initialize_args(),
+        );
+        env.send(&[ix], &authority, &[]).expect_ok("initialize")
+    }
+}
+
+/// A fresh SVM with the program deployed and the protocol initialised (SPL Token mint).
+pub fn initialized_env() -> (TestEnv, Protocol) {
+    let mut env = TestEnv::new();
+    let protocol = Protocol::prepare(&mut env, TokenProgram::Token);
+    protocol.initialize(&mut env);
+    (env, protocol)
+}
