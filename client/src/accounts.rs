@@ -1,7 +1,9 @@
 //! Decoding of program accounts from raw account data (as returned by RPC or a test SVM).
 use anchor_lang::{AccountDeserialize, Discriminator};
 
-pub use calor::state::Config;
+pub use calor::state::{
+    Config, GpuModel, Node, NodeStatus, PaymentKind, Provider, Region, Rental, RentalState,
+};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum DecodeError {

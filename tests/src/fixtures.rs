@@ -84,10 +84,11 @@ impl Protocol {
     }
 }
 
-/// A fresh SVM with the program deployed and the protocol initialised (SPL Token mint).
-pub fn initialized_env() -> (TestEnv, Protocol) {
+/// A fresh SVM with the program deployed and the protocol initialised, its Calor mint under
+/// `token_program`.
+pub fn initialized_env(token_program: TokenProgram) -> (TestEnv, Protocol) {
     let mut env = TestEnv::new();
-    let protocol = Protocol::prepare(&mut env, TokenProgram::Token);
+    let protocol = Protocol::prepare(&mut env, token_program);
     protocol.initialize(&mut env);
     (env, protocol)
 }

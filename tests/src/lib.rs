@@ -4,8 +4,10 @@
 //!
 //! Types: Anchor 1.2.2's `Pubkey` (solana-pubkey 3.0) re-exports solana-address 2.x, the
 //! same `Address` litesvm 0.17 uses, so keys and instructions cross without conversion.
+pub mod catalog;
 pub mod env;
 pub mod fixtures;
+pub mod market;
 pub mod outcome;
 pub mod pyth;
 pub mod spl;

@@ -4,6 +4,24 @@ use anchor_lang::prelude::*;
 /// Seed of the singleton [`crate::state::Config`] PDA.
 #[constant]
 pub const CONFIG_SEED: &[u8] = b"config";
+/// `[GPU_MODEL_SEED, id (u16 LE)]`
+#[constant]
+pub const GPU_MODEL_SEED: &[u8] = b"gpu_model";
+/// `[REGION_SEED, id (u16 LE)]`
+#[constant]
+pub const REGION_SEED: &[u8] = b"region";
+/// `[PROVIDER_SEED, operator authority]`
+#[constant]
+pub const PROVIDER_SEED: &[u8] = b"provider";
+/// `[NODE_SEED, provider PDA, index (u32 LE)]`
+#[constant]
+pub const NODE_SEED: &[u8] = b"node";
+/// `[RENTAL_SEED, renter, id (u64 LE)]`
+#[constant]
+pub const RENTAL_SEED: &[u8] = b"rental";
+/// `[ESCROW_SEED, rental PDA]`: the Calor token account a rental's tokens wait in.
+#[constant]
+pub const ESCROW_SEED: &[u8] = b"escrow";
 
 /// Basis points in one whole (100%).
 #[constant]
@@ -23,3 +41,23 @@ pub const DEFAULT_MIN_RENTAL_MICRO_USD: u64 = 5 * MICRO_USD_PER_USD;
 /// Upper bound for every timeout and age setting (one week), so that a typo cannot lock
 /// funds behind an absurd wait.
 pub const MAX_DURATION_SECS: u32 = 7 * 24 * 60 * 60;
+
+/// A rental (including extensions) lasts at most 90 days.
+#[constant]
+pub const MAX_RENTAL_HOURS: u32 = 90 * 24;
+
+pub const SECS_PER_HOUR: u32 = 3_600;
+
+/// Bounded strings keep every account's size, and so its rent, fixed.
+#[constant]
+pub const MAX_NAME_LEN: usize = 32;
+#[constant]
+pub const MAX_SHORT_LEN: usize = 16;
+#[constant]
+pub const MAX_ENDPOINT_LEN: usize = 64;
+/// Enough for `ssh-ed25519` keys with a comment and `ecdsa-sha2-nistp256` keys.
+#[constant]
+pub const MAX_SSH_KEY_LEN: usize = 160;
+
+/// Largest |exponent| accepted from the oracle (Pyth uses -8 for SOL/USD).
+pub const MAX_ORACLE_EXPONENT: i32 = 18;

@@ -23,4 +23,90 @@ pub enum CalorError {
     InvalidTreasury,
     #[msg("arithmetic overflow")]
     MathOverflow,
+    #[msg("the protocol is paused")]
+    Paused,
+    #[msg("the signer is not the config authority")]
+    NotConfigAuthority,
+    #[msg("no authority transfer is pending for this signer")]
+    NotPendingAuthority,
+    #[msg("a name is empty or too long")]
+    InvalidName,
+    #[msg("the GPU model is inactive")]
+    GpuModelInactive,
+    #[msg("the region is inactive")]
+    RegionInactive,
+    #[msg("the endpoint is empty or too long")]
+    InvalidEndpoint,
+    #[msg("the provider is not approved")]
+    ProviderNotApproved,
+    #[msg("a node needs at least one GPU")]
+    ZeroGpuCount,
+    #[msg("the hourly rate must be greater than zero")]
+    ZeroRate,
+    #[msg("the node is serving a rental")]
+    NodeBusy,
+    #[msg("the node is not idle")]
+    NodeNotIdle,
+    #[msg("the node's last heartbeat is too old")]
+    NodeHeartbeatStale,
+    #[msg("hours must be between 1 and the 90-day maximum")]
+    InvalidHours,
+    #[msg("the SSH key must be an ssh-ed25519 public key of at most 100 bytes")]
+    InvalidSshKey,
+    #[msg("the region account does not match the rental's pinned region")]
+    RegionMismatch,
+    #[msg("the rental is below the minimum USD value")]
+    BelowMinimumRental,
+    #[msg("the price update is for another feed")]
+    WrongPriceFeed,
+    #[msg("the price update is not fully verified")]
+    PriceNotVerified,
+    #[msg("the price is older than the allowed age")]
+    StalePrice,
+    #[msg("the price's confidence interval is wider than allowed")]
+    PriceConfidenceTooWide,
+    #[msg("the oracle price is not positive or its exponent is out of range")]
+    InvalidOraclePrice,
+    #[msg("no Calor price has been posted within its maximum age")]
+    StaleCalorPrice,
+    #[msg("the Calor price is outside the configured bounds")]
+    CalorPriceOutOfBounds,
+    #[msg("this instruction is for the rental's other payment kind")]
+    WrongPaymentKind,
+    #[msg("the rental is not queued")]
+    RentalNotQueued,
+    #[msg("the rental is not provisioning")]
+    RentalNotProvisioning,
+    #[msg("the rental is not running")]
+    RentalNotRunning,
+    #[msg("the node's GPU model is not the one rented")]
+    WrongGpuModel,
+    #[msg("the node is outside the rental's pinned region")]
+    WrongRegion,
+    #[msg("the node's rate is above the rental's offered rate")]
+    NodeRateAboveOffer,
+    #[msg("the node is not the one serving this rental")]
+    WrongNode,
+    #[msg("the signer may not act on this rental")]
+    Unauthorized,
+    #[msg("the rental has already started; stop it with complete")]
+    RentalAlreadyStarted,
+    #[msg("the provider still has time to start the rental (queue timeout not reached)")]
+    QueueTimeoutNotReached,
+    #[msg("the rental's paid time has not run out")]
+    RentalNotExpired,
+    #[msg("the rental's paid time has run out")]
+    RentalTimeOver,
+    #[msg("the node's heartbeat is fresh")]
+    HeartbeatFresh,
+    #[msg("the rental has not ended")]
+    SettleBeforeEnd,
+    #[msg("the payee account does not match the rental")]
+    WrongPayee,
+    #[msg("nothing to withdraw")]
+    NothingToWithdraw,
+    #[msg("the mint is not the configured Calor mint")]
+    WrongMint,
+    #[msg("the treasury account does not match the config")]
+    WrongTreasury,
 }

@@ -1,6 +1,8 @@
 //! One event per state change, so indexers and the provisioner can follow the program from logs.
 use anchor_lang::prelude::*;
 
+use crate::state::{ConfigParams, EndReason, PaymentKind, RentalState};
+
 #[event]
 pub struct ConfigInitialized {
     pub config: Pubkey,
@@ -11,4 +13,137 @@ pub struct ConfigInitialized {
     pub burn_bps: u16,
     pub calor_subsidy_bps: u16,
     pub min_rental_micro_usd: u64,
+}
+
+#[event]
+pub struct ConfigUpdated {
+    pub treasury: Pubkey,
+    pub params: ConfigParams,
+    pub paused: bool,
+}
+
+#[event]
+pub struct AuthorityTransferProposed {
+    pub authority: Pubkey,
+    pub pending_authority: Option<Pubkey>,
+}
+
+#[event]
+pub struct AuthorityTransferred {
+    pub old_authority: Pubkey,
+    pub new_authority: Pubkey,
+}
+
+#[event]
+pub struct CalorPricePosted {
+    pub price_micro_usd: u64,
+    pub posted_at: i64,
+}
+
+#[event]
+pub struct GpuModelChanged {
+    pub gpu_model: Pubkey,
+    pub id: u16,
+    pub name: String,
+    pub active: bool,
+}
+
+#[event]
+pub struct RegionChanged {
+    pub region: Pubkey,
+    pub id: u16,
+    pub code: String,
+    pub active: bool,
+}
+
+#[event]
+pub struct ProviderRegistered {
+    pub provider: Pubkey,
+    pub authority: Pubkey,
+    pub region: u16,
+    pub payout: Pubkey,
+}
+
+#[event]
+pub struct ProviderApprovalChanged {
+    pub provider: Pubkey,
+    pub approved: bool,
+}
+
+#[event]
+pub struct NodeChanged {
+    pub node: Pubkey,
+    pub provider: Pubkey,
+    pub gpu_model: u16,
+    pub region: u16,
+    pub gpu_count: u8,
+    pub hourly_rate_micro_usd: u64,
+    pub online: bool,
+}
+
+#[event]
+pub struct NodeHeartbeat {
+    pub node: Pubkey,
+    pub at: i64,
+}
+
+#[event]
+pub struct RentalOpened {
+    pub rental: Pubkey,
+    pub renter: Pubkey,
+    pub gpu_model: u16,
+    pub region: Option<u16>,
+    pub hours: u32,
+    pub payment: PaymentKind,
+    pub escrowed: u64,
+    pub usd_paid_micro: u64,
+}
+
+#[event]
+pub struct RentalClaimed {
+    pub rental: Pubkey,
+    pub node: Pubkey,
+    pub provider: Pubkey,
+}
+
+#[event]
+pub struct RentalStarted {
+    pub rental: Pubkey,
+    pub node: Pubkey,
+    pub started_at: i64,
+    pub ends_at: i64,
+}
+
+#[event]
+pub struct RentalExtended {
+    pub rental: Pubkey,
+    pub added_hours: u32,
+    pub added_escrow: u64,
+    pub ends_at: i64,
+}
+
+#[event]
+pub struct RentalEnded {
+    pub rental: Pubkey,
+    pub reason: EndReason,
+    pub state: RentalState,
+    pub served_secs: u32,
+}
+
+#[event]
+pub struct RentalSettled {
+    pub rental: Pubkey,
+    pub payment: PaymentKind,
+    pub provider_amount: u64,
+    pub fee: u64,
+    pub burned: u64,
+    pub refund: u64,
+}
+
+#[event]
+pub struct EarningsWithdrawn {
+    /// The program account the lamports left: a provider PDA or the config (fees).
+    pub from: Pubkey,
+    pub to: Pubkey,
+    pub lamports: u64,
 }

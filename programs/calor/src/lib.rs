@@ -1,5 +1,7 @@
 //! Calor: hourly rentals of bare-metal GPUs, escrowed on-chain and paid in SOL or the Calor token.
 #![deny(arithmetic_overflow)]
+// Anchor's generated code for optional accounts and events trips these.
+#![allow(clippy::result_large_err)]
 
 // The offline SBF route (tools/sbf) links memcpy & co. from here; platform-tools ships its own.
 #[cfg(target_os = "solana")]
@@ -12,6 +14,7 @@ pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod math;
+pub mod oracle;
 pub mod state;
 
 use instructions::*;
@@ -22,8 +25,140 @@ declare_id!("Ac9YEmcu7Pd33k1nYUrEoC9shEJo8uxsr6MrNFRhasiJ");
 pub mod calor {
     use super::*;
 
+    // ----- protocol administration (config authority) -----
+
     /// Creates the global config. Only the program's upgrade authority may call it, once.
     pub fn initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
         instructions::initialize::handler(ctx, args)
+    }
+
+    pub fn update_config(ctx: Context<UpdateConfig>, args: UpdateConfigArgs) -> Result<()> {
+        instructions::update_config::handler(ctx, args)
+    }
+
+    pub fn transfer_authority(
+        ctx: Context<TransferAuthority>,
+        new_authority: Option<Pubkey>,
+    ) -> Result<()> {
+        instructions::transfer_authority::transfer_handler(ctx, new_authority)
+    }
+
+    pub fn accept_authority(ctx: Context<AcceptAuthority>) -> Result<()> {
+        instructions::transfer_authority::accept_handler(ctx)
+    }
+
+    pub fn post_calor_price(ctx: Context<PostCalorPrice>, price_micro_usd: u64) -> Result<()> {
+        instructions::post_calor_price::handler(ctx, price_micro_usd)
+    }
+
+    pub fn add_gpu_model(ctx: Context<AddGpuModel>, id: u16, args: GpuModelArgs) -> Result<()> {
+        instructions::gpu_model::add_handler(ctx, id, args)
+    }
+
+    pub fn update_gpu_model(ctx: Context<UpdateGpuModel>, args: GpuModelArgs) -> Result<()> {
+        instructions::gpu_model::update_handler(ctx, args)
+    }
+
+    pub fn add_region(ctx: Context<AddRegion>, id: u16, args: RegionArgs) -> Result<()> {
+        instructions::region::add_handler(ctx, id, args)
+    }
+
+    pub fn update_region(ctx: Context<UpdateRegion>, args: RegionArgs) -> Result<()> {
+        instructions::region::update_handler(ctx, args)
+    }
+
+    pub fn approve_provider(ctx: Context<ApproveProvider>, approved: bool) -> Result<()> {
+        instructions::approve_provider::handler(ctx, approved)
+    }
+
+    /// Moves SOL fees collected in the config PDA to the treasury (anyone).
+    pub fn sweep_fees(ctx: Context<SweepFees>) -> Result<()> {
+        instructions::withdraw::sweep_handler(ctx)
+    }
+
+    // ----- providers -----
+
+    pub fn register_provider(
+        ctx: Context<RegisterProvider>,
+        args: RegisterProviderArgs,
+    ) -> Result<()> {
+        instructions::register_provider::handler(ctx, args)
+    }
+
+    pub fn list_node(ctx: Context<ListNode>, args: ListNodeArgs) -> Result<()> {
+        instructions::list_node::handler(ctx, args)
+    }
+
+    pub fn update_node(ctx: Context<NodeOperator>, args: UpdateNodeArgs) -> Result<()> {
+        instructions::update_node::update_handler(ctx, args)
+    }
+
+    pub fn node_heartbeat(ctx: Context<NodeOperator>) -> Result<()> {
+        instructions::update_node::heartbeat_handler(ctx)
+    }
+
+    pub fn withdraw_provider_earnings(ctx: Context<WithdrawProviderEarnings>) -> Result<()> {
+        instructions::withdraw::provider_handler(ctx)
+    }
+
+    // ----- rentals -----
+
+    pub fn open_rental_sol(ctx: Context<OpenRentalSol>, args: OpenRentalArgs) -> Result<()> {
+        instructions::open_rental_sol::handler(ctx, args)
+    }
+
+    pub fn open_rental_calor(ctx: Context<OpenRentalCalor>, args: OpenRentalArgs) -> Result<()> {
+        instructions::open_rental_calor::handler(ctx, args)
+    }
+
+    /// Provider: queued → provisioning.
+    pub fn claim(ctx: Context<ProviderRental>) -> Result<()> {
+        instructions::claim::handler(ctx)
+    }
+
+    /// Provider: provisioning → running.
+    pub fn start(ctx: Context<ProviderRental>) -> Result<()> {
+        instructions::start::handler(ctx)
+    }
+
+    /// Provider: provisioning → failed (full refund).
+    pub fn fail(ctx: Context<ProviderRental>) -> Result<()> {
+        instructions::fail::handler(ctx)
+    }
+
+    pub fn extend_sol(ctx: Context<ExtendSol>, hours: u32) -> Result<()> {
+        instructions::extend_sol::handler(ctx, hours)
+    }
+
+    pub fn extend_calor(ctx: Context<ExtendCalor>, hours: u32) -> Result<()> {
+        instructions::extend_calor::handler(ctx, hours)
+    }
+
+    /// Renter or provider: running → completed, paid for the seconds served.
+    pub fn complete(ctx: Context<Complete>) -> Result<()> {
+        instructions::complete::handler(ctx)
+    }
+
+    /// Renter: queued (or provisioning past the queue timeout) → cancelled.
+    pub fn cancel(ctx: Context<Cancel>) -> Result<()> {
+        instructions::cancel::handler(ctx)
+    }
+
+    /// Anyone, after the paid time: running → completed, paid in full.
+    pub fn expire(ctx: Context<Expire>) -> Result<()> {
+        instructions::expire::handler(ctx)
+    }
+
+    /// Renter, when the node's heartbeat is stale: paid up to the last heartbeat.
+    pub fn reclaim(ctx: Context<Reclaim>) -> Result<()> {
+        instructions::reclaim::handler(ctx)
+    }
+
+    pub fn settle_sol(ctx: Context<SettleSol>) -> Result<()> {
+        instructions::settle_sol::handler(ctx)
+    }
+
+    pub fn settle_calor(ctx: Context<SettleCalor>) -> Result<()> {
+        instructions::settle_calor::handler(ctx)
     }
 }

@@ -1,22 +1,34 @@
-//! Pure, checked arithmetic. No account access here, so all of it is unit-tested on the host.
-use crate::constants::BPS_DENOMINATOR;
+//! Pure, checked arithmetic for prices, pro rata and splits. No account access here, so all
+//! of it is unit-tested on the host. Rounding always favours the escrow: what the renter
+//! pays is rounded up (by at most one unit), what leaves the escrow is rounded down, so the
+//! escrow can never pay out more than it holds.
+use crate::constants::{BPS_DENOMINATOR, MAX_ORACLE_EXPONENT, MICRO_USD_PER_USD};
 
-/// Errors of the pure math layer; instruction handlers map them to [`crate::errors::CalorError`].
+/// Errors of the pure math layer; handlers turn them into [`crate::errors::CalorError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MathError {
     Overflow,
     DivideByZero,
+    /// A price that is zero, negative (after confidence) or has an absurd exponent.
+    InvalidPrice,
 }
 
 pub type MathResult<T> = core::result::Result<T, MathError>;
 
 impl From<MathError> for anchor_lang::error::Error {
-    fn from(_: MathError) -> Self {
-        crate::errors::CalorError::MathOverflow.into()
+    fn from(e: MathError) -> Self {
+        match e {
+            MathError::InvalidPrice => crate::errors::CalorError::InvalidOraclePrice.into(),
+            MathError::Overflow | MathError::DivideByZero => {
+                crate::errors::CalorError::MathOverflow.into()
+            }
+        }
     }
 }
 
-/// `amount * bps / 10_000`, rounded down: a fee or burn share never exceeds its exact value.
+const LAMPORTS_PER_SOL: u128 = 1_000_000_000;
+
+/// `amount * bps / 10_000`, rounded down.
 pub fn bps_of(amount: u64, bps: u16) -> MathResult<u64> {
     mul_div_floor(amount, u64::from(bps), u64::from(BPS_DENOMINATOR))
 }
@@ -41,8 +53,119 @@ pub fn mul_div_ceil(a: u64, b: u64, d: u64) -> MathResult<u64> {
     let n = u128::from(a)
         .checked_mul(u128::from(b))
         .ok_or(MathError::Overflow)?;
-    let q = n.div_ceil(u128::from(d));
-    u64::try_from(q).map_err(|_| MathError::Overflow)
+    u64::try_from(n.div_ceil(u128::from(d))).map_err(|_| MathError::Overflow)
+}
+
+fn pow10(exp: u32) -> MathResult<u128> {
+    10u128.checked_pow(exp).ok_or(MathError::Overflow)
+}
+
+/// Market cost of `hours` node-hours at `rate` micro-USD per hour.
+pub fn usd_cost(hourly_rate_micro_usd: u64, hours: u32) -> MathResult<u64> {
+    hourly_rate_micro_usd
+        .checked_mul(u64::from(hours))
+        .ok_or(MathError::Overflow)
+}
+
+/// The USD value paid in Calor: the market cost less the subsidy, rounded up.
+pub fn subsidised_usd(market_micro_usd: u64, subsidy_bps: u16) -> MathResult<u64> {
+    let keep = BPS_DENOMINATOR
+        .checked_sub(subsidy_bps)
+        .ok_or(MathError::Overflow)?;
+    mul_div_ceil(
+        market_micro_usd,
+        u64::from(keep),
+        u64::from(BPS_DENOMINATOR),
+    )
+}
+
+/// Whether `conf` is within `max_bps` of `price` (both in the oracle's units).
+pub fn confidence_within(price: i64, conf: u64, max_bps: u16) -> bool {
+    if price <= 0 {
+        return false;
+    }
+    u128::from(conf) * u128::from(BPS_DENOMINATOR) <= price as u128 * u128::from(max_bps)
+}
+
+/// Lamports worth `usd_micro` at the oracle price `price × 10^exponent` USD/SOL, using the
+/// conservative price `price − conf` (the lowest SOL price the oracle vouches for, so the
+/// renter never pays less than the value), rounded up.
+pub fn usd_to_lamports(usd_micro: u64, price: i64, conf: u64, exponent: i32) -> MathResult<u64> {
+    if !(-MAX_ORACLE_EXPONENT..=MAX_ORACLE_EXPONENT).contains(&exponent) || price <= 0 {
+        return Err(MathError::InvalidPrice);
+    }
+    let conservative = (price as u128)
+        .checked_sub(u128::from(conf))
+        .filter(|p| *p > 0)
+        .ok_or(MathError::InvalidPrice)?;
+    // lamports = usd_micro / 1e6 * 1e9 / (conservative * 10^exponent)
+    let scale = LAMPORTS_PER_SOL / u128::from(MICRO_USD_PER_USD);
+    let mut numerator = u128::from(usd_micro)
+        .checked_mul(scale)
+        .ok_or(MathError::Overflow)?;
+    let mut denominator = conservative;
+    if exponent < 0 {
+        numerator = numerator
+            .checked_mul(pow10(exponent.unsigned_abs())?)
+            .ok_or(MathError::Overflow)?;
+    } else {
+        denominator = denominator
+            .checked_mul(pow10(exponent as u32)?)
+            .ok_or(MathError::Overflow)?;
+    }
+    u64::try_from(numerator.div_ceil(denominator)).map_err(|_| MathError::Overflow)
+}
+
+/// Calor base units worth `usd_micro` at `price_micro_usd` per whole token, rounded up.
+pub fn usd_to_tokens(usd_micro: u64, price_micro_usd: u64, decimals: u8) -> MathResult<u64> {
+    if price_micro_usd == 0 {
+        return Err(MathError::InvalidPrice);
+    }
+    let n = u128::from(usd_micro)
+        .checked_mul(pow10(u32::from(decimals))?)
+        .ok_or(MathError::Overflow)?;
+    u64::try_from(n.div_ceil(u128::from(price_micro_usd))).map_err(|_| MathError::Overflow)
+}
+
+/// The part of `escrowed` earned by `served_secs` of `paid_secs`, rounded down.
+pub fn pro_rata(escrowed: u64, served_secs: u64, paid_secs: u64) -> MathResult<u64> {
+    if served_secs > paid_secs {
+        return Err(MathError::Overflow);
+    }
+    mul_div_floor(escrowed, served_secs, paid_secs)
+}
+
+/// Where a settled rental's escrow goes. The parts always add up to the escrow exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Settlement {
+    pub provider: u64,
+    pub fee: u64,
+    pub burn: u64,
+    pub refund: u64,
+}
+
+/// Splits an escrow: the served share pays the fee and the burn (each rounded down) and the
+/// provider gets the rest of it; the unserved share goes back to the renter.
+pub fn settle(
+    escrowed: u64,
+    served_secs: u64,
+    paid_secs: u64,
+    fee_bps: u16,
+    burn_bps: u16,
+) -> MathResult<Settlement> {
+    let spent = pro_rata(escrowed, served_secs, paid_secs)?;
+    let fee = bps_of(spent, fee_bps)?;
+    let burn = bps_of(spent, burn_bps)?;
+    let provider = spent
+        .checked_sub(fee)
+        .and_then(|r| r.checked_sub(burn))
+        .ok_or(MathError::Overflow)?;
+    Ok(Settlement {
+        provider,
+        fee,
+        burn,
+        refund: escrowed - spent,
+    })
 }
 
 #[cfg(test)]
@@ -63,7 +186,108 @@ mod tests {
         assert_eq!(mul_div_ceil(9, 1, 3), Ok(3));
         assert_eq!(mul_div_floor(1, 1, 0), Err(MathError::DivideByZero));
         assert_eq!(mul_div_floor(u64::MAX, 2, 1), Err(MathError::Overflow));
-        // u128 intermediates: the product may exceed u64 as long as the quotient fits
         assert_eq!(mul_div_floor(u64::MAX, u64::MAX, u64::MAX), Ok(u64::MAX));
+    }
+
+    #[test]
+    fn usd_cost_and_subsidy() {
+        assert_eq!(usd_cost(2_500_000, 4), Ok(10_000_000));
+        assert_eq!(usd_cost(u64::MAX, 2), Err(MathError::Overflow));
+        assert_eq!(subsidised_usd(10_000_000, 5_000), Ok(5_000_000));
+        assert_eq!(subsidised_usd(10_000_000, 8_500), Ok(1_500_000));
+        // rounded up: 1 micro-USD at 50% is still 1
+        assert_eq!(subsidised_usd(1, 5_000), Ok(1));
+        assert_eq!(subsidised_usd(3, 5_000), Ok(2));
+    }
+
+    #[test]
+    fn lamports_at_the_conservative_price_rounded_up() {
+        // $5 at $150.00 ± 0 (expo -8): 0.0333… SOL, rounded up to the lamport
+        assert_eq!(
+            usd_to_lamports(5_000_000, 15_000_000_000, 0, -8),
+            Ok(33_333_334)
+        );
+        // ± $1.50: priced at $148.50 → more lamports
+        assert_eq!(
+            usd_to_lamports(5_000_000, 15_000_000_000, 150_000_000, -8),
+            Ok(33_670_034)
+        );
+        // exact division is not rounded
+        assert_eq!(
+            usd_to_lamports(100_000_000, 10_000_000_000, 0, -8),
+            Ok(1_000_000_000)
+        );
+        // positive exponents
+        assert_eq!(usd_to_lamports(100_000_000, 1, 0, 2), Ok(1_000_000_000));
+        assert_eq!(usd_to_lamports(1, 0, 0, -8), Err(MathError::InvalidPrice));
+        assert_eq!(
+            usd_to_lamports(1, 100, 100, -8),
+            Err(MathError::InvalidPrice)
+        );
+        assert_eq!(usd_to_lamports(1, 100, 0, 19), Err(MathError::InvalidPrice));
+        assert_eq!(
+            usd_to_lamports(u64::MAX, 1, 0, -18),
+            Err(MathError::Overflow)
+        );
+    }
+
+    #[test]
+    fn rounding_costs_the_renter_at_most_one_unit() {
+        for (usd, price, conf) in [
+            (5_000_000u64, 13_377_000_000i64, 12_345u64),
+            (7_777_777, 99_999, 1),
+            (123, 7, 3),
+        ] {
+            let lamports = usd_to_lamports(usd, price, conf, -8).unwrap() as u128;
+            let exact_num = u128::from(usd) * 1_000 * 100_000_000;
+            let den = (price as u128) - u128::from(conf);
+            assert!(lamports * den >= exact_num, "never below the value");
+            assert!(
+                (lamports - 1) * den < exact_num,
+                "at most one lamport above"
+            );
+        }
+    }
+
+    #[test]
+    fn tokens_rounded_up() {
+        // $5 at $0.25 per token, 6 decimals: 20 tokens
+        assert_eq!(usd_to_tokens(5_000_000, 250_000, 6), Ok(20_000_000));
+        assert_eq!(usd_to_tokens(1, 3, 0), Ok(1));
+        assert_eq!(usd_to_tokens(1, 0, 6), Err(MathError::InvalidPrice));
+    }
+
+    #[test]
+    fn confidence_check() {
+        assert!(confidence_within(10_000, 200, 200));
+        assert!(!confidence_within(10_000, 201, 200));
+        assert!(!confidence_within(0, 0, 200));
+        assert!(!confidence_within(-5, 0, 200));
+    }
+
+    #[test]
+    fn settlement_adds_up_and_never_exceeds_the_escrow() {
+        let s = settle(1_000_003, 1_800, 3_600, 500, 2_000).unwrap();
+        assert_eq!(
+            s,
+            Settlement {
+                provider: 375_001,
+                fee: 25_000,
+                burn: 100_000,
+                refund: 500_002
+            }
+        );
+        assert_eq!(s.provider + s.fee + s.burn + s.refund, 1_000_003);
+        assert_eq!(settle(10, 0, 3_600, 500, 0).unwrap().refund, 10);
+        assert_eq!(settle(10, 3_600, 3_600, 0, 0).unwrap().provider, 10);
+        assert_eq!(settle(10, 3_601, 3_600, 0, 0), Err(MathError::Overflow));
+        // exhaustive small cases
+        for escrow in 0..200u64 {
+            for served in 0..=7u64 {
+                let s = settle(escrow, served, 7, 333, 777).unwrap();
+                assert_eq!(s.provider + s.fee + s.burn + s.refund, escrow);
+                assert!(s.refund >= escrow - escrow * served / 7);
+            }
+        }
     }
 }

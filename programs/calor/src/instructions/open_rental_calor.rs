@@ -1,0 +1,100 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{
+    transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked,
+};
+
+use crate::constants::{CONFIG_SEED, ESCROW_SEED, GPU_MODEL_SEED, REGION_SEED, RENTAL_SEED};
+use crate::errors::CalorError;
+use crate::instructions::open_rental_sol::emit_opened;
+use crate::instructions::rental_rules::{validate_open, OpenRentalArgs};
+use crate::state::{Config, GpuModel, PaymentKind, Region, Rental, RentalState};
+use crate::{math, oracle};
+
+#[derive(Accounts)]
+#[instruction(args: OpenRentalArgs)]
+pub struct OpenRentalCalor<'info> {
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(seeds = [GPU_MODEL_SEED, &gpu_model.id.to_le_bytes()], bump = gpu_model.bump)]
+    pub gpu_model: Box<Account<'info, GpuModel>>,
+    /// Present exactly when the rental is pinned to a region.
+    #[account(seeds = [REGION_SEED, &region.id.to_le_bytes()], bump = region.bump)]
+    pub region: Option<Box<Account<'info, Region>>>,
+    #[account(init, payer = renter, space = 8 + Rental::INIT_SPACE,
+              seeds = [RENTAL_SEED, renter.key().as_ref(), &args.id.to_le_bytes()], bump)]
+    pub rental: Box<Account<'info, Rental>>,
+    #[account(address = config.calor_mint @ CalorError::WrongMint,
+              mint::token_program = token_program)]
+    pub calor_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(mut, token::mint = calor_mint, token::authority = renter,
+              token::token_program = token_program)]
+    pub renter_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The rental's own token account: only the rental PDA can move what is in it.
+    #[account(init, payer = renter,
+              seeds = [ESCROW_SEED, rental.key().as_ref()], bump,
+              token::mint = calor_mint, token::authority = rental,
+              token::token_program = token_program)]
+    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut)]
+    pub renter: Signer<'info>,
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handler(ctx: Context<OpenRentalCalor>, args: OpenRentalArgs) -> Result<()> {
+    let a = &ctx.accounts;
+    validate_open(
+        &a.config,
+        &a.gpu_model,
+        a.region.as_deref().map(|r| &**r),
+        &args,
+    )?;
+    let market = math::usd_cost(args.hourly_rate_micro_usd, args.hours)?;
+    let usd = math::subsidised_usd(market, a.config.params.calor_subsidy_bps)?;
+    require!(
+        usd >= a.config.params.min_rental_micro_usd,
+        CalorError::BelowMinimumRental
+    );
+    let now = Clock::get()?.unix_timestamp;
+    let tokens = oracle::usd_to_calor(&a.config, now, usd)?;
+
+    transfer_checked(
+        CpiContext::new(
+            a.token_program.key(),
+            TransferChecked {
+                from: a.renter_token.to_account_info(),
+                mint: a.calor_mint.to_account_info(),
+                to: a.escrow.to_account_info(),
+                authority: a.renter.to_account_info(),
+            },
+        ),
+        tokens,
+        a.calor_mint.decimals,
+    )?;
+    let rental = &mut ctx.accounts.rental;
+    rental.set_inner(Rental {
+        renter: ctx.accounts.renter.key(),
+        id: args.id,
+        gpu_model: ctx.accounts.gpu_model.id,
+        region: args.region,
+        node: None,
+        payee: Pubkey::default(),
+        hourly_rate_micro_usd: args.hourly_rate_micro_usd,
+        hours: args.hours,
+        payment: PaymentKind::Calor,
+        escrowed: tokens,
+        usd_paid_micro: usd,
+        created_at: now,
+        claimed_at: 0,
+        started_at: 0,
+        ends_at: 0,
+        served_secs: 0,
+        state: RentalState::Queued,
+        priority: 0,
+        escrow_bump: ctx.bumps.escrow,
+        bump: ctx.bumps.rental,
+        ssh_public_key: args.ssh_public_key,
+    });
+    emit_opened(rental);
+    Ok(())
+}

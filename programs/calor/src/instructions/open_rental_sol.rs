@@ -1,0 +1,99 @@
+use anchor_lang::prelude::*;
+use anchor_lang::system_program::{transfer, Transfer};
+use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
+
+use crate::constants::{CONFIG_SEED, GPU_MODEL_SEED, REGION_SEED, RENTAL_SEED};
+use crate::errors::CalorError;
+use crate::events::RentalOpened;
+use crate::instructions::rental_rules::{validate_open, OpenRentalArgs};
+use crate::state::{Config, GpuModel, PaymentKind, Region, Rental, RentalState};
+use crate::{math, oracle};
+
+#[derive(Accounts)]
+#[instruction(args: OpenRentalArgs)]
+pub struct OpenRentalSol<'info> {
+    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, Config>>,
+    #[account(seeds = [GPU_MODEL_SEED, &gpu_model.id.to_le_bytes()], bump = gpu_model.bump)]
+    pub gpu_model: Box<Account<'info, GpuModel>>,
+    /// Present exactly when the rental is pinned to a region.
+    #[account(seeds = [REGION_SEED, &region.id.to_le_bytes()], bump = region.bump)]
+    pub region: Option<Box<Account<'info, Region>>>,
+    #[account(init, payer = renter, space = 8 + Rental::INIT_SPACE,
+              seeds = [RENTAL_SEED, renter.key().as_ref(), &args.id.to_le_bytes()], bump)]
+    pub rental: Box<Account<'info, Rental>>,
+    /// Owner (the Pyth receiver) and discriminator checked by `Account`; feed id,
+    /// verification, age and confidence in `oracle::usd_to_lamports`.
+    pub price_update: Box<Account<'info, PriceUpdateV2>>,
+    #[account(mut)]
+    pub renter: Signer<'info>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handler(ctx: Context<OpenRentalSol>, args: OpenRentalArgs) -> Result<()> {
+    let a = &ctx.accounts;
+    validate_open(
+        &a.config,
+        &a.gpu_model,
+        a.region.as_deref().map(|r| &**r),
+        &args,
+    )?;
+    let usd = math::usd_cost(args.hourly_rate_micro_usd, args.hours)?;
+    require!(
+        usd >= a.config.params.min_rental_micro_usd,
+        CalorError::BelowMinimumRental
+    );
+    let now = Clock::get()?.unix_timestamp;
+    let lamports =
+        oracle::usd_to_lamports(&a.price_update, &a.config.params.sol_usd_oracle, now, usd)?;
+
+    transfer(
+        CpiContext::new(
+            a.system_program.key(),
+            Transfer {
+                from: a.renter.to_account_info(),
+                to: a.rental.to_account_info(),
+            },
+        ),
+        lamports,
+    )?;
+    let rental = &mut ctx.accounts.rental;
+    rental.set_inner(Rental {
+        renter: ctx.accounts.renter.key(),
+        id: args.id,
+        gpu_model: ctx.accounts.gpu_model.id,
+        region: args.region,
+        node: None,
+        payee: Pubkey::default(),
+        hourly_rate_micro_usd: args.hourly_rate_micro_usd,
+        hours: args.hours,
+        payment: PaymentKind::Sol,
+        escrowed: lamports,
+        usd_paid_micro: usd,
+        created_at: now,
+        claimed_at: 0,
+        started_at: 0,
+        ends_at: 0,
+        served_secs: 0,
+        state: RentalState::Queued,
+        priority: 0,
+        escrow_bump: 0,
+        bump: ctx.bumps.rental,
+        ssh_public_key: args.ssh_public_key,
+    });
+    emit_opened(rental);
+    Ok(())
+}
+
+pub(crate) fn emit_opened(rental: &Account<Rental>) {
+    emit!(RentalOpened {
+        rental: rental.key(),
+        renter: rental.renter,
+        gpu_model: rental.gpu_model,
+        region: rental.region,
+        hours: rental.hours,
+        payment: rental.payment,
+        escrowed: rental.escrowed,
+        usd_paid_micro: rental.usd_paid_micro,
+    });
+}

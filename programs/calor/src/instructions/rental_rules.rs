@@ -1,0 +1,103 @@
+//! Rules shared by the rental instructions: opening checks and how a rental ends.
+use anchor_lang::prelude::*;
+
+use crate::constants::{MAX_RENTAL_HOURS, MAX_SSH_KEY_LEN};
+use crate::errors::CalorError;
+use crate::events::RentalEnded;
+use crate::state::{Config, EndReason, GpuModel, Node, Region, Rental, RentalState};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct OpenRentalArgs {
+    /// Any number the renter has not used for another open rental.
+    pub id: u64,
+    pub hours: u32,
+    /// The market price offered for one node-hour; nodes at or below it may claim.
+    pub hourly_rate_micro_usd: u64,
+    /// Pin to a region, or `None` for any.
+    pub region: Option<u16>,
+    pub ssh_public_key: String,
+}
+
+pub const SSH_KEY_PREFIX: &str = "ssh-ed25519 ";
+
+pub fn validate_open(
+    config: &Config,
+    gpu_model: &GpuModel,
+    region: Option<&Region>,
+    args: &OpenRentalArgs,
+) -> Result<()> {
+    require!(!config.paused, CalorError::Paused);
+    require!(gpu_model.active, CalorError::GpuModelInactive);
+    match (args.region, region) {
+        (None, None) => {}
+        (Some(pin), Some(region)) if region.id == pin => {
+            require!(region.active, CalorError::RegionInactive)
+        }
+        _ => return err!(CalorError::RegionMismatch),
+    }
+    require!(
+        (1..=MAX_RENTAL_HOURS).contains(&args.hours),
+        CalorError::InvalidHours
+    );
+    require!(args.hourly_rate_micro_usd > 0, CalorError::ZeroRate);
+    let key = &args.ssh_public_key;
+    require!(
+        key.len() <= MAX_SSH_KEY_LEN
+            && key.starts_with(SSH_KEY_PREFIX)
+            && key.len() > SSH_KEY_PREFIX.len()
+            && !key.contains(['\n', '\r', '\0']),
+        CalorError::InvalidSshKey
+    );
+    Ok(())
+}
+
+/// Hours added by `extend` keep the rental within the 90-day maximum.
+pub fn validate_extend(config: &Config, rental: &Rental, hours: u32, now: i64) -> Result<()> {
+    require!(!config.paused, CalorError::Paused);
+    require!(
+        rental.state == RentalState::Running,
+        CalorError::RentalNotRunning
+    );
+    require!(now < rental.ends_at, CalorError::RentalTimeOver);
+    let total = rental
+        .hours
+        .checked_add(hours)
+        .ok_or(CalorError::InvalidHours)?;
+    require!(
+        hours > 0 && total <= MAX_RENTAL_HOURS,
+        CalorError::InvalidHours
+    );
+    Ok(())
+}
+
+/// Moves a rental to a final state with the seconds the provider is paid for, frees its
+/// node (marking it offline if it went dark) and records why.
+pub fn end_rental(
+    rental: &mut Account<Rental>,
+    node: Option<&mut Node>,
+    state: RentalState,
+    served_secs: u64,
+    reason: EndReason,
+) -> Result<()> {
+    rental.state = state;
+    rental.served_secs = u32::try_from(served_secs).map_err(|_| CalorError::MathOverflow)?;
+    if let Some(node) = node {
+        node.release();
+        if reason == EndReason::Reclaimed {
+            node.status = crate::state::NodeStatus::Offline;
+        }
+    }
+    emit!(RentalEnded {
+        rental: rental.key(),
+        reason,
+        state,
+        served_secs: rental.served_secs,
+    });
+    Ok(())
+}
+
+/// Seconds served between `started_at` and `until` (clamped to the paid time).
+pub fn served_until(rental: &Rental, until: i64) -> u64 {
+    let until = until.min(rental.ends_at);
+    u64::try_from(until.saturating_sub(rental.started_at)).unwrap_or(0)
+}

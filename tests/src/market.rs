@@ -1,0 +1,320 @@
+//! A whole market in one SVM: the initialised protocol, the catalog, an approved provider
+//! with a node, fresh prices, and helpers that drive rentals through their life.
+use anchor_lang::prelude::Pubkey;
+use calor::instructions::{ListNodeArgs, OpenRentalArgs, RegisterProviderArgs};
+use calor::state::{Node, Rental};
+use calor_client::instructions::{self as ix, CalorPayouts};
+use calor_client::pda;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use crate::catalog::{GPU_MODELS, REGIONS};
+use crate::fixtures::{initialized_env, Protocol};
+use crate::outcome::{Outcome, OutcomeExt};
+use crate::pyth::{write_price_update, PythPrice};
+use crate::spl::{self, TokenProgram};
+use crate::TestEnv;
+
+pub const H100_SXM: u16 = 2;
+pub const H200: u16 = 3;
+pub const US_EAST: u16 = 1;
+pub const EU_WEST: u16 = 3;
+/// $2.50 per node-hour.
+pub const RATE: u64 = 2_500_000;
+/// SOL/USD $150.00 ± $0.10.
+pub const SOL_USD_CENTS: i64 = 15_000;
+pub const SOL_CONF_CENTS: u64 = 10;
+/// Calor/USD $0.25.
+pub const CALOR_USD_MICRO: u64 = 250_000;
+pub const SSH_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1xH0S9kHkB6n1sBq3x7m6pyV3x2Ob4n1e2bXm0Qf renter@calor";
+
+pub struct OperatorHandle {
+    pub authority: Keypair,
+    pub payout: Keypair,
+    pub provider: Pubkey,
+    /// Calor token account of the payout wallet.
+    pub payout_token: Pubkey,
+}
+
+impl OperatorHandle {
+    pub fn node(&self, index: u32) -> Pubkey {
+        pda::node(&self.provider, index)
+    }
+}
+
+pub struct Market {
+    pub env: TestEnv,
+    pub protocol: Protocol,
+    pub authority: Keypair,
+    pub price_update: Pubkey,
+    pub treasury_token: Pubkey,
+    pub operator: OperatorHandle,
+}
+
+impl Market {
+    /// Protocol initialised, full catalog, Calor price posted, SOL/USD written, one approved
+    /// provider in US East with one H100 SXM node at $2.50/h.
+    pub fn new() -> Self {
+        Self::new_with(TokenProgram::Token)
+    }
+
+    pub fn new_with(token_program: TokenProgram) -> Self {
+        let (mut env, protocol) = initialized_env(token_program);
+        let authority = env.upgrade_authority.insecure_clone();
+        let mut setup = Vec::new();
+        for m in &GPU_MODELS {
+            setup.push(ix::add_gpu_model(authority.pubkey(), m.id, m.args(true)));
+        }
+        for r in &REGIONS {
+            setup.push(ix::add_region(authority.pubkey(), r.id, r.args(true)));
+        }
+        for chunk in setup.chunks(4) {
+            env.send(chunk, &authority, &[]).expect_ok("catalog");
+        }
+        env.send(
+            &[ix::post_calor_price(authority.pubkey(), CALOR_USD_MICRO)],
+            &authority,
+            &[],
+        )
+        .expect_ok("post calor price");
+        let treasury = protocol.treasury.pubkey();
+        let treasury_token = spl::create_token_account(
+            &mut env,
+            &authority,
+            &protocol.calor_mint,
+            &treasury,
+            protocol.token_program,
+        );
+        let mut market = Self {
+            env,
+            protocol,
+            authority,
+            price_update: Pubkey::new_unique(),
+            treasury_token,
+            operator: OperatorHandle {
+                authority: Keypair::new(),
+                payout: Keypair::new(),
+                provider: Pubkey::default(),
+                payout_token: Pubkey::default(),
+            },
+        };
+        market.refresh_sol_price();
+        market.operator = market.add_operator(US_EAST);
+        market.list_node(
+            &market.operator.authority.insecure_clone(),
+            H100_SXM,
+            US_EAST,
+            RATE,
+        );
+        market
+    }
+
+    /// (Re)writes SOL/USD at the standard price, published now.
+    pub fn refresh_sol_price(&mut self) {
+        let now = self.env.clock().unix_timestamp;
+        let price = PythPrice::sol_usd(SOL_USD_CENTS, SOL_CONF_CENTS, now);
+        write_price_update(&mut self.env, self.price_update, &price);
+    }
+
+    pub fn set_sol_price(&mut self, price: &PythPrice) {
+        write_price_update(&mut self.env, self.price_update, price);
+    }
+
+    /// A registered, approved provider in `region`, with a Calor account for its payouts.
+    pub fn add_operator(&mut self, region: u16) -> OperatorHandle {
+        let authority = self.env.funded_keypair();
+        let payout = Keypair::new();
+        self.env.fund(&payout.pubkey(), 1_000_000_000);
+        self.env
+            .send(
+                &[ix::register_provider(
+                    authority.pubkey(),
+                    region,
+                    RegisterProviderArgs {
+                        endpoint: "gpu1.example.net".into(),
+                        payout: payout.pubkey(),
+                    },
+                )],
+                &authority,
+                &[],
+            )
+            .expect_ok("register provider");
+        let admin = self.authority.insecure_clone();
+        self.env
+            .send(
+                &[ix::approve_provider(
+                    admin.pubkey(),
+                    authority.pubkey(),
+                    true,
+                )],
+                &admin,
+                &[],
+            )
+            .expect_ok("approve provider");
+        let payout_token = spl::create_token_account(
+            &mut self.env,
+            &admin,
+            &self.protocol.calor_mint,
+            &payout.pubkey(),
+            self.protocol.token_program,
+        );
+        OperatorHandle {
+            provider: pda::provider(&authority.pubkey()),
+            authority,
+            payout,
+            payout_token,
+        }
+    }
+
+    /// Lists the operator's next node and returns its index.
+    pub fn list_node(&mut self, operator: &Keypair, gpu_model: u16, region: u16, rate: u64) -> u32 {
+        let provider: calor::state::Provider = self.env.decode(&pda::provider(&operator.pubkey()));
+        let index = provider.node_count;
+        self.env
+            .send(
+                &[ix::list_node(
+                    operator.pubkey(),
+                    index,
+                    gpu_model,
+                    region,
+                    ListNodeArgs {
+                        gpu_count: 8,
+                        hourly_rate_micro_usd: rate,
+                    },
+                )],
+                operator,
+                &[],
+            )
+            .expect_ok("list node");
+        index
+    }
+
+    /// A renter with 100 SOL and 1,000,000 Calor.
+    pub fn renter(&mut self) -> (Keypair, Pubkey) {
+        let renter = self.env.funded_keypair();
+        let token = spl::create_token_account(
+            &mut self.env,
+            &renter,
+            &self.protocol.calor_mint,
+            &renter.pubkey(),
+            self.protocol.token_program,
+        );
+        let mint_authority = self.protocol.mint_authority.insecure_clone();
+        spl::mint_to(
+            &mut self.env,
+            &mint_authority,
+            &self.protocol.calor_mint,
+            &token,
+            1_000_000_000_000,
+            self.protocol.token_program,
+        );
+        (renter, token)
+    }
+
+    pub fn open_args(id: u64, hours: u32) -> OpenRentalArgs {
+        OpenRentalArgs {
+            id,
+            hours,
+            hourly_rate_micro_usd: RATE,
+            region: None,
+            ssh_public_key: SSH_KEY.into(),
+        }
+    }
+
+    pub fn try_open_sol(
+        &mut self,
+        renter: &Keypair,
+        gpu_model: u16,
+        args: OpenRentalArgs,
+    ) -> Outcome {
+        let ix = ix::open_rental_sol(renter.pubkey(), gpu_model, self.price_update, args);
+        self.env.send(&[ix], renter, &[])
+    }
+
+    pub fn try_open_calor(
+        &mut self,
+        renter: &Keypair,
+        renter_token: Pubkey,
+        gpu_model: u16,
+        args: OpenRentalArgs,
+    ) -> Outcome {
+        let ix = ix::open_rental_calor(
+            renter.pubkey(),
+            gpu_model,
+            self.protocol.calor_mint,
+            renter_token,
+            self.protocol.token_program.id(),
+            args,
+        );
+        self.env.send(&[ix], renter, &[])
+    }
+
+    pub fn rental(&self, address: &Pubkey) -> Rental {
+        self.env.decode(address)
+    }
+
+    pub fn node_state(&self, address: &Pubkey) -> Node {
+        self.env.decode(address)
+    }
+
+    pub fn heartbeat(&mut self, operator: &Keypair, node_index: u32) -> Outcome {
+        self.env.send(
+            &[ix::node_heartbeat(operator.pubkey(), node_index)],
+            operator,
+            &[],
+        )
+    }
+
+    pub fn provider_op(
+        &mut self,
+        build: fn(Pubkey, u32, Pubkey) -> calor_client::Instruction,
+        operator: &Keypair,
+        node_index: u32,
+        rental: Pubkey,
+    ) -> Outcome {
+        self.env.send(
+            &[build(operator.pubkey(), node_index, rental)],
+            operator,
+            &[],
+        )
+    }
+
+    pub fn settle_sol(&mut self, rental: &Pubkey, payer: &Keypair) -> Outcome {
+        let state = self.rental(rental);
+        let provider = (state.payee != Pubkey::default()).then_some(state.payee);
+        self.env.send(
+            &[ix::settle_sol(*rental, state.renter, provider)],
+            payer,
+            &[],
+        )
+    }
+
+    pub fn settle_calor(
+        &mut self,
+        rental: &Pubkey,
+        renter_token: Pubkey,
+        provider_token: Option<Pubkey>,
+        payer: &Keypair,
+    ) -> Outcome {
+        let state = self.rental(rental);
+        let ix = ix::settle_calor(
+            *rental,
+            state.renter,
+            self.protocol.calor_mint,
+            self.protocol.token_program.id(),
+            CalorPayouts {
+                renter_token,
+                provider_token,
+                treasury_token: self.treasury_token,
+            },
+        );
+        self.env.send(&[ix], payer, &[])
+    }
+}
+
+impl Default for Market {
+    fn default() -> Self {
+        Self::new()
+    }
+}
