@@ -1,23 +1,251 @@
-//! Compute units per instruction of the real calor.so, printed as a table.
+//! Compute units per instruction of the real calor.so and rent per rental, printed as tables.
 //! Run: cargo bench -p calor-tests --ignore-rust-version --bench compute_units
+use calor::instructions::UpdateConfigArgs;
+use calor_client::{instructions as ix, pda};
 use calor_tests::fixtures::Protocol;
+use calor_tests::market::{Market, H100_SXM};
+use calor_tests::outcome::{OutcomeExt, Success};
 use calor_tests::spl::TokenProgram;
 use calor_tests::TestEnv;
+use solana_signer::Signer;
+
+struct Table(Vec<(String, u64, Option<u64>)>);
+
+impl Table {
+    fn add(&mut self, name: &str, tx: Success) {
+        self.0.push((name.into(), tx.compute_units, None));
+    }
+    fn add_target(&mut self, name: &str, tx: Success, target: u64) {
+        self.0.push((name.into(), tx.compute_units, Some(target)));
+    }
+}
 
 fn main() {
-    let mut rows: Vec<(&str, u64)> = Vec::new();
+    let mut t = Table(Vec::new());
 
     let mut env = TestEnv::new();
     let protocol = Protocol::prepare(&mut env, TokenProgram::Token);
-    rows.push(("initialize", protocol.initialize(&mut env).compute_units));
+    t.add("initialize", protocol.initialize(&mut env));
+
+    let mut m = Market::new();
+    let admin = m.authority.insecure_clone();
+    let send = |env: &mut TestEnv, i, k: &solana_keypair::Keypair, what: &str| {
+        env.send(&[i], k, &[]).expect_ok(what)
+    };
+    t.add(
+        "post_calor_price",
+        send(
+            &mut m.env,
+            ix::post_calor_price(admin.pubkey(), 250_000),
+            &admin,
+            "post",
+        ),
+    );
+    t.add(
+        "update_config (pause flag)",
+        send(
+            &mut m.env,
+            ix::update_config(
+                admin.pubkey(),
+                UpdateConfigArgs {
+                    paused: Some(false),
+                    ..Default::default()
+                },
+            ),
+            &admin,
+            "update",
+        ),
+    );
+    let spec = &calor_tests::catalog::GPU_MODELS[0];
+    t.add(
+        "update_gpu_model",
+        send(
+            &mut m.env,
+            ix::update_gpu_model(admin.pubkey(), spec.id, spec.args(true)),
+            &admin,
+            "gpu",
+        ),
+    );
+    let op = m.operator.authority.insecure_clone();
+    t.add("node_heartbeat", m.heartbeat(&op, 0).expect_ok("heartbeat"));
+
+    // SOL: open → claim → start → complete (half way) → settle
+    let (renter, token) = m.renter();
+    t.add_target(
+        "open_rental_sol",
+        m.try_open_sol(&renter, H100_SXM, Market::open_args(1, 2))
+            .expect_ok("open"),
+        20_000,
+    );
+    let sol_rental = pda::rental(&renter.pubkey(), 1);
+    let sol_rent = m.env.lamports(&sol_rental) - m.rental(&sol_rental).escrowed;
+    t.add(
+        "claim",
+        m.provider_op(ix::claim, &op, 0, sol_rental)
+            .expect_ok("claim"),
+    );
+    t.add(
+        "start",
+        m.provider_op(ix::start, &op, 0, sol_rental)
+            .expect_ok("start"),
+    );
+    m.env.advance_secs(1_800);
+    m.refresh_sol_price();
+    t.add(
+        "extend_sol",
+        send(
+            &mut m.env,
+            ix::extend_sol(renter.pubkey(), 1, m.price_update, 1),
+            &renter,
+            "extend",
+        ),
+    );
+    m.env.advance_secs(1_800);
+    let node = m.operator.node(0);
+    t.add(
+        "complete",
+        send(
+            &mut m.env,
+            ix::complete(renter.pubkey(), sol_rental, node, m.operator.provider),
+            &renter,
+            "complete",
+        ),
+    );
+    let before = m.env.lamports(&renter.pubkey());
+    let settle = m.settle_sol(&sol_rental, &op).expect_ok("settle");
+    let sol_refund = settle.events::<calor::events::RentalSettled>()[0].refund;
+    let sol_rent_returned = m.env.lamports(&renter.pubkey()) - before - sol_refund;
+    t.add("settle_sol", settle);
+    t.add(
+        "withdraw_provider_earnings",
+        send(
+            &mut m.env,
+            ix::withdraw_provider_earnings(op.pubkey(), m.operator.payout.pubkey()),
+            &op,
+            "withdraw",
+        ),
+    );
+
+    // Calor: open → claim → start → reclaim → settle with burn
+    m.refresh_sol_price();
+    m.heartbeat(&op, 0).expect_ok("heartbeat");
+    t.add_target(
+        "open_rental_calor",
+        m.try_open_calor(&renter, token, H100_SXM, Market::open_args(2, 4))
+            .expect_ok("open"),
+        20_000,
+    );
+    let calor_rental = pda::rental(&renter.pubkey(), 2);
+    let calor_rent = m.env.lamports(&calor_rental) + m.env.lamports(&pda::escrow(&calor_rental));
+    m.provider_op(ix::claim, &op, 0, calor_rental)
+        .expect_ok("claim");
+    m.provider_op(ix::start, &op, 0, calor_rental)
+        .expect_ok("start");
+    let (mint, program) = (m.protocol.calor_mint, m.protocol.token_program.id());
+    t.add(
+        "extend_calor",
+        send(
+            &mut m.env,
+            ix::extend_calor(renter.pubkey(), 2, mint, token, program, 1),
+            &renter,
+            "extend",
+        ),
+    );
+    m.env.advance_secs(3_600);
+    t.add(
+        "reclaim (stale heartbeat)",
+        send(
+            &mut m.env,
+            ix::reclaim(renter.pubkey(), 2, node),
+            &renter,
+            "reclaim",
+        ),
+    );
+    let before = m.env.lamports(&renter.pubkey());
+    let payout_token = m.operator.payout_token;
+    t.add_target(
+        "settle_calor (with burn)",
+        m.settle_calor(&calor_rental, token, Some(payout_token), &op)
+            .expect_ok("settle"),
+        30_000,
+    );
+    let calor_rent_returned = m.env.lamports(&renter.pubkey()) - before;
+
+    // the remaining exits
+    m.refresh_sol_price();
+    m.env
+        .send(
+            &[ix::update_node(
+                op.pubkey(),
+                0,
+                calor::instructions::UpdateNodeArgs {
+                    online: Some(true),
+                    ..Default::default()
+                },
+            )],
+            &op,
+            &[],
+        )
+        .expect_ok("online");
+    m.try_open_sol(&renter, H100_SXM, Market::open_args(3, 2))
+        .expect_ok("open");
+    t.add(
+        "cancel (queued)",
+        send(
+            &mut m.env,
+            ix::cancel(renter.pubkey(), 3, None),
+            &renter,
+            "cancel",
+        ),
+    );
+    t.add(
+        "settle_sol (cancelled)",
+        m.settle_sol(&pda::rental(&renter.pubkey(), 3), &op)
+            .expect_ok("settle"),
+    );
+    m.try_open_sol(&renter, H100_SXM, Market::open_args(4, 2))
+        .expect_ok("open");
+    let r4 = pda::rental(&renter.pubkey(), 4);
+    m.provider_op(ix::claim, &op, 0, r4).expect_ok("claim");
+    t.add(
+        "fail",
+        m.provider_op(ix::fail, &op, 0, r4).expect_ok("fail"),
+    );
+    m.settle_sol(&r4, &op).expect_ok("settle");
+    m.try_open_sol(&renter, H100_SXM, Market::open_args(5, 2))
+        .expect_ok("open");
+    let r5 = pda::rental(&renter.pubkey(), 5);
+    m.provider_op(ix::claim, &op, 0, r5).expect_ok("claim");
+    m.provider_op(ix::start, &op, 0, r5).expect_ok("start");
+    m.env.advance_secs(7_200);
+    t.add(
+        "expire",
+        send(&mut m.env, ix::expire(r5, node), &op, "expire"),
+    );
+    let treasury = m.protocol.treasury.pubkey();
+    m.env.fund(&treasury, 1_000_000_000);
+    t.add(
+        "sweep_fees",
+        send(&mut m.env, ix::sweep_fees(treasury), &op, "sweep"),
+    );
 
     let so = std::fs::metadata(calor_tests::env::program_path())
-        .map(|m| m.len())
+        .map(|md| md.len())
         .unwrap_or(0);
-    println!("calor.so: {so} bytes; runtime: LiteSVM 0.17 (agave 4.3)\n");
-    println!("| instruction | compute units |");
-    println!("|---|---:|");
-    for (name, cu) in rows {
-        println!("| {name} | {cu} |");
+    println!("calor.so: {so} bytes; runtime: LiteSVM 0.17 (agave 4.3, SPL Token as p-token)\n");
+    println!("| instruction | compute units | target |");
+    println!("|---|---:|---:|");
+    for (name, cu, target) in &t.0 {
+        let target = target.map_or(String::new(), |x| {
+            format!("≤ {x}{}", if *cu <= x { "" } else { " MISSED" })
+        });
+        println!("| {name} | {cu} | {target} |");
     }
+    println!("\n| rent per rental | lamports | SOL | returned at close |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| SOL rental (rental account) | {sol_rent} | {:.6} | {sol_rent_returned} |",
+        sol_rent as f64 / 1e9
+    );
+    println!("| Calor rental (rental + escrow token account) | {calor_rent} | {:.6} | {calor_rent_returned} |", calor_rent as f64 / 1e9);
 }

@@ -157,6 +157,16 @@ impl TestEnv {
     }
 }
 
+impl TestEnv {
+    /// An independent copy: the SVM state is cloned, so forks diverge freely.
+    pub fn fork(&self) -> Self {
+        Self {
+            svm: self.svm.clone(),
+            upgrade_authority: self.upgrade_authority.insecure_clone(),
+        }
+    }
+}
+
 impl Default for TestEnv {
     fn default() -> Self {
         Self::new()

@@ -47,6 +47,15 @@ pub struct Protocol {
 }
 
 impl Protocol {
+    pub fn fork(&self) -> Self {
+        Self {
+            calor_mint: self.calor_mint,
+            mint_authority: self.mint_authority.insecure_clone(),
+            treasury: self.treasury.insecure_clone(),
+            token_program: self.token_program,
+        }
+    }
+
     /// A Calor mint plus a treasury, not yet initialised on-chain.
     pub fn prepare(env: &mut TestEnv, token_program: TokenProgram) -> Self {
         let mint_authority = env.funded_keypair();

@@ -313,6 +313,31 @@ impl Market {
     }
 }
 
+impl OperatorHandle {
+    pub fn fork(&self) -> Self {
+        Self {
+            authority: self.authority.insecure_clone(),
+            payout: self.payout.insecure_clone(),
+            provider: self.provider,
+            payout_token: self.payout_token,
+        }
+    }
+}
+
+impl Market {
+    /// An independent copy of this market (the SVM with all its accounts, and the keys).
+    pub fn fork(&self) -> Self {
+        Self {
+            env: self.env.fork(),
+            protocol: self.protocol.fork(),
+            authority: self.authority.insecure_clone(),
+            price_update: self.price_update,
+            treasury_token: self.treasury_token,
+            operator: self.operator.fork(),
+        }
+    }
+}
+
 impl Default for Market {
     fn default() -> Self {
         Self::new()

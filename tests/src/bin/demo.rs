@@ -1,71 +1,170 @@
 //! The local walk-through behind the README's first command: loads the built program into
 //! an in-process SVM and runs the protocol's flow as far as it exists, narrating each step.
-use calor::state::Config;
-use calor_tests::fixtures::Protocol;
-use calor_tests::spl::TokenProgram;
-use calor_tests::{env::program_path, TestEnv};
+use calor::events::RentalSettled;
+use calor::state::{Config, Rental};
+use calor_client::{instructions as ix, pda};
+use calor_tests::catalog::{GPU_MODELS, REGIONS};
+use calor_tests::env::program_path;
+use calor_tests::market::{Market, H100_SXM, RATE};
+use calor_tests::outcome::OutcomeExt;
+use calor_tests::spl;
 use solana_signer::Signer;
 
 fn step(n: u32, text: &str) {
     println!("\n\x1b[1m[{n}] {text}\x1b[0m");
 }
 
+fn sol(lamports: u64) -> String {
+    format!("{:.9} SOL", lamports as f64 / 1e9)
+}
+
 fn main() {
-    step(
-        1,
-        "load the program into a local SVM (LiteSVM, agave 4.3 runtime)",
-    );
+    step(1, "deploy the program into a local SVM (LiteSVM, agave 4.3 runtime), initialise the protocol and seed the catalog");
     let so = program_path();
-    let mut env = TestEnv::new();
+    let mut m = Market::new();
     println!(
-        "    {} ({} bytes) deployed as {}",
+        "    {} ({} bytes) as {}",
         so.display(),
-        std::fs::metadata(&so).map(|m| m.len()).unwrap_or(0),
+        std::fs::metadata(&so).map(|x| x.len()).unwrap_or(0),
         calor::ID
     );
-    println!("    upgrade authority {}", env.upgrade_authority.pubkey());
-
-    step(2, "create the Calor SPL mint");
-    let protocol = Protocol::prepare(&mut env, TokenProgram::Token);
-    println!("    mint {} (6 decimals)", protocol.calor_mint);
-
-    step(
-        3,
-        "initialize the global config (signed by the upgrade authority)",
-    );
-    let tx = protocol.initialize(&mut env);
-    let (address, _) = calor_client::pda::config();
-    let config: Config = env.decode(&address);
-    println!("    config {address}: {} compute units", tx.compute_units);
-    println!("    treasury           {}", config.treasury);
+    let config: Config = m.env.decode(&pda::config().0);
     println!(
-        "    protocol fee       {:.2}%",
-        f64::from(config.params.protocol_fee_bps) / 100.0
-    );
-    println!(
-        "    burn on Calor      {:.2}%",
-        f64::from(config.params.burn_bps) / 100.0
-    );
-    println!(
-        "    Calor subsidy      {:.2}%",
-        f64::from(config.params.calor_subsidy_bps) / 100.0
-    );
-    println!(
-        "    minimum rental     ${:.2}",
+        "    config: fee {:.2}%, burn {:.2}% of Calor, Calor subsidy {:.2}%, minimum ${:.2}",
+        f64::from(config.params.protocol_fee_bps) / 100.0,
+        f64::from(config.params.burn_bps) / 100.0,
+        f64::from(config.params.calor_subsidy_bps) / 100.0,
         config.params.min_rental_micro_usd as f64 / 1e6
     );
     println!(
-        "    SOL/USD oracle     Pyth feed 0x{}, max age {} s, max confidence {:.2}%",
-        hex(&config.params.sol_usd_oracle.feed_id),
-        config.params.sol_usd_oracle.max_age_secs,
-        f64::from(config.params.sol_usd_oracle.max_conf_bps) / 100.0
+        "    GPUs: {}",
+        GPU_MODELS
+            .iter()
+            .map(|g| g.name)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-
     println!(
-        "\nThe flow ends here for now: rentals, the local RPC chain and the provisioner come next."
+        "    regions: {}",
+        REGIONS
+            .iter()
+            .map(|r| r.name)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-}
+    println!(
+        "    provider {} approved, node 0: H100 SXM5 ×8 in US East at ${:.2}/h",
+        m.operator.provider,
+        RATE as f64 / 1e6
+    );
+    println!(
+        "    SOL/USD from a Pyth PriceUpdateV2 account: $150.00 ± $0.10; Calor/USD posted: $0.25"
+    );
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    step(2, "a renter opens a 2-hour H100 SXM5 rental, paying in SOL");
+    let (renter, _) = m.renter();
+    let start_balance = m.env.lamports(&renter.pubkey());
+    let tx = m
+        .try_open_sol(&renter, H100_SXM, Market::open_args(1, 2))
+        .expect_ok("open");
+    let address = pda::rental(&renter.pubkey(), 1);
+    let r: Rental = m.rental(&address);
+    println!(
+        "    rental {address}: ${:.2} → {} escrowed in the rental PDA ({} CU)",
+        r.usd_paid_micro as f64 / 1e6,
+        sol(r.escrowed),
+        tx.compute_units
+    );
+
+    step(
+        3,
+        "the provider claims it for its node and starts the instance",
+    );
+    let op = m.operator.authority.insecure_clone();
+    m.provider_op(ix::claim, &op, 0, address).expect_ok("claim");
+    m.provider_op(ix::start, &op, 0, address).expect_ok("start");
+    println!("    state: {:?}, ends in 2 h", m.rental(&address).state);
+
+    step(4, "75 minutes later the renter stops it early");
+    m.env.advance_secs(75 * 60);
+    m.env
+        .send(
+            &[ix::complete(
+                renter.pubkey(),
+                address,
+                m.operator.node(0),
+                m.operator.provider,
+            )],
+            &renter,
+            &[],
+        )
+        .expect_ok("complete");
+    println!("    served {} s of 7,200 s", m.rental(&address).served_secs);
+
+    step(5, "anyone settles: the provider is paid per second, the fee goes to the treasury, the rest is refunded");
+    let tx = m.settle_sol(&address, &op).expect_ok("settle");
+    let e = &tx.events::<RentalSettled>()[0];
+    println!(
+        "    provider {}, protocol fee {}, refund {}",
+        sol(e.provider_amount),
+        sol(e.fee),
+        sol(e.refund)
+    );
+    println!(
+        "    the renter paid {} in total (2 transaction fees included); rent returned",
+        sol(start_balance - m.env.lamports(&renter.pubkey()))
+    );
+
+    step(6, "the same with Calor: 4 hours at a 50% subsidy, stopped after 1 hour, 20% of the spent Calor burned");
+    let admin = m.authority.insecure_clone();
+    m.env
+        .send(
+            &[ix::post_calor_price(admin.pubkey(), 250_000)],
+            &admin,
+            &[],
+        )
+        .expect_ok("post rate");
+    println!("    the authority re-posts the Calor rate (it is usable for 1 hour): $0.25");
+    let (renter2, token) = m.renter();
+    let supply = spl::mint(&m.env, &m.protocol.calor_mint).supply;
+    m.try_open_calor(&renter2, token, H100_SXM, Market::open_args(1, 4))
+        .expect_ok("open");
+    let address = pda::rental(&renter2.pubkey(), 1);
+    println!(
+        "    escrowed {} Calor in the rental's own token account",
+        m.rental(&address).escrowed as f64 / 1e6
+    );
+    m.heartbeat(&op, 0).expect_ok("heartbeat");
+    println!("    the node sends its heartbeat (a node silent for 5 minutes cannot claim)");
+    m.provider_op(ix::claim, &op, 0, address).expect_ok("claim");
+    m.provider_op(ix::start, &op, 0, address).expect_ok("start");
+    m.env.advance_secs(3_600);
+    m.env
+        .send(
+            &[ix::complete(
+                op.pubkey(),
+                address,
+                m.operator.node(0),
+                m.operator.provider,
+            )],
+            &op,
+            &[],
+        )
+        .expect_ok("complete");
+    let payout = m.operator.payout_token;
+    let tx = m
+        .settle_calor(&address, token, Some(payout), &op)
+        .expect_ok("settle");
+    let e = &tx.events::<RentalSettled>()[0];
+    println!(
+        "    provider {} Calor, fee {} Calor, burned {} Calor (supply {} → {}), refund {} Calor",
+        e.provider_amount as f64 / 1e6,
+        e.fee as f64 / 1e6,
+        e.burned as f64 / 1e6,
+        supply as f64 / 1e6,
+        spl::mint(&m.env, &m.protocol.calor_mint).supply as f64 / 1e6,
+        e.refund as f64 / 1e6
+    );
+
+    println!("\nThe flow ends here for now: the local RPC chain and the provisioner come next.");
 }

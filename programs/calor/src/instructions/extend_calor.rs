@@ -37,6 +37,7 @@ pub fn handler(ctx: Context<ExtendCalor>, hours: u32) -> Result<()> {
     let market = math::usd_cost(a.rental.hourly_rate_micro_usd, hours)?;
     let usd = math::subsidised_usd(market, a.config.params.calor_subsidy_bps)?;
     let tokens = oracle::usd_to_calor(&a.config, now, usd)?;
+    let held_before = a.escrow.amount;
     transfer_checked(
         CpiContext::new(
             a.token_program.key(),
@@ -50,5 +51,13 @@ pub fn handler(ctx: Context<ExtendCalor>, hours: u32) -> Result<()> {
         tokens,
         a.calor_mint.decimals,
     )?;
-    record_extension(&mut ctx.accounts.rental, hours, tokens, usd)
+    // What arrived, not what was sent (see open_rental_calor).
+    ctx.accounts.escrow.reload()?;
+    let received = ctx
+        .accounts
+        .escrow
+        .amount
+        .checked_sub(held_before)
+        .ok_or(CalorError::MathOverflow)?;
+    record_extension(&mut ctx.accounts.rental, hours, received, usd)
 }

@@ -3,7 +3,7 @@ use anchor_spl::token_interface::{
     transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked,
 };
 
-use crate::constants::{CONFIG_SEED, ESCROW_SEED, GPU_MODEL_SEED, REGION_SEED, RENTAL_SEED};
+use crate::constants::{ESCROW_SEED, RENTAL_SEED};
 use crate::errors::CalorError;
 use crate::instructions::open_rental_sol::emit_opened;
 use crate::instructions::rental_rules::{validate_open, OpenRentalArgs};
@@ -13,12 +13,13 @@ use crate::{math, oracle};
 #[derive(Accounts)]
 #[instruction(args: OpenRentalArgs)]
 pub struct OpenRentalCalor<'info> {
-    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    // Config, GpuModel and Region accounts are only ever created at their PDAs (by
+    // `initialize` and the catalog instructions), so `Account`'s owner and discriminator
+    // checks already prove what they are; re-deriving the addresses here would cost
+    // 1,500 CU each on the busiest instruction.
     pub config: Box<Account<'info, Config>>,
-    #[account(seeds = [GPU_MODEL_SEED, &gpu_model.id.to_le_bytes()], bump = gpu_model.bump)]
     pub gpu_model: Box<Account<'info, GpuModel>>,
-    /// Present exactly when the rental is pinned to a region.
-    #[account(seeds = [REGION_SEED, &region.id.to_le_bytes()], bump = region.bump)]
+    /// Present exactly when the rental is pinned to a region (checked in `validate_open`).
     pub region: Option<Box<Account<'info, Region>>>,
     #[account(init, payer = renter, space = 8 + Rental::INIT_SPACE,
               seeds = [RENTAL_SEED, renter.key().as_ref(), &args.id.to_le_bytes()], bump)]
@@ -71,6 +72,10 @@ pub fn handler(ctx: Context<OpenRentalCalor>, args: OpenRentalArgs) -> Result<()
         tokens,
         a.calor_mint.decimals,
     )?;
+    // What arrived, not what was sent: a Token-2022 transfer fee would otherwise leave the
+    // escrow owing more than it holds.
+    ctx.accounts.escrow.reload()?;
+    let received = ctx.accounts.escrow.amount;
     let rental = &mut ctx.accounts.rental;
     rental.set_inner(Rental {
         renter: ctx.accounts.renter.key(),
@@ -82,7 +87,7 @@ pub fn handler(ctx: Context<OpenRentalCalor>, args: OpenRentalArgs) -> Result<()
         hourly_rate_micro_usd: args.hourly_rate_micro_usd,
         hours: args.hours,
         payment: PaymentKind::Calor,
-        escrowed: tokens,
+        escrowed: received,
         usd_paid_micro: usd,
         created_at: now,
         claimed_at: 0,

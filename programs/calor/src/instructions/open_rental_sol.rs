@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_lang::system_program::{transfer, Transfer};
 use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
 
-use crate::constants::{CONFIG_SEED, GPU_MODEL_SEED, REGION_SEED, RENTAL_SEED};
+use crate::constants::RENTAL_SEED;
 use crate::errors::CalorError;
 use crate::events::RentalOpened;
 use crate::instructions::rental_rules::{validate_open, OpenRentalArgs};
@@ -12,12 +12,13 @@ use crate::{math, oracle};
 #[derive(Accounts)]
 #[instruction(args: OpenRentalArgs)]
 pub struct OpenRentalSol<'info> {
-    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    // Config, GpuModel and Region accounts are only ever created at their PDAs (by
+    // `initialize` and the catalog instructions), so `Account`'s owner and discriminator
+    // checks already prove what they are; re-deriving the addresses here would cost
+    // 1,500 CU each on the busiest instruction.
     pub config: Box<Account<'info, Config>>,
-    #[account(seeds = [GPU_MODEL_SEED, &gpu_model.id.to_le_bytes()], bump = gpu_model.bump)]
     pub gpu_model: Box<Account<'info, GpuModel>>,
-    /// Present exactly when the rental is pinned to a region.
-    #[account(seeds = [REGION_SEED, &region.id.to_le_bytes()], bump = region.bump)]
+    /// Present exactly when the rental is pinned to a region (checked in `validate_open`).
     pub region: Option<Box<Account<'info, Region>>>,
     #[account(init, payer = renter, space = 8 + Rental::INIT_SPACE,
               seeds = [RENTAL_SEED, renter.key().as_ref(), &args.id.to_le_bytes()], bump)]
