@@ -69,10 +69,11 @@ build_so() {
     /usr/bin/cargo build --release -p calor --locked \
       --target "$HERE/sbpf-solana-solana.json" -Zjson-target-spec \
       -Zbuild-std=std,panic_abort -Zbuild-std-features=compiler-builtins-mem
-  # sbpf-linker writes deploy/<name>.so relative to the working directory
-  local so="$ROOT/target/deploy/calor.so"
+  # cargo's own output is the linked program (sbpf-linker also drops a copy in ./target/deploy,
+  # relative to the working directory, but only when cargo relinks)
+  local so="$sbf_dir/release/libcalor.so"
   [ -f "$so" ] || die "the build finished but $so was not written"
-  if [ "$TARGET_DIR" != "$ROOT/target" ]; then cp "$so" "$TARGET_DIR/deploy/calor.so"; fi
+  cp "$so" "$TARGET_DIR/deploy/calor.so"
   say "wrote $TARGET_DIR/deploy/calor.so ($(stat -c %s "$TARGET_DIR/deploy/calor.so") bytes)"
 }
 
