@@ -271,3 +271,73 @@ fn authority_moves_in_two_steps() {
         .send(&[unsigned], &stranger, &[])
         .expect_anchor_err(AnchorError::AccountNotSigner);
 }
+
+#[test]
+fn nodes_change_rate_and_go_offline_only_when_idle() {
+    use calor::events::NodeChanged;
+    use calor::instructions::UpdateNodeArgs;
+    use calor::state::{Node, NodeStatus};
+    let mut m = Market::new();
+    let op = m.operator.authority.insecure_clone();
+    let node = m.operator.node(0);
+    let update = |args| ix::update_node(op.pubkey(), 0, args);
+    let tx = m
+        .env
+        .send(
+            &[update(UpdateNodeArgs {
+                hourly_rate_micro_usd: Some(2_000_000),
+                online: Some(false),
+            })],
+            &op,
+            &[],
+        )
+        .expect_ok("rate and offline");
+    let e = &tx.events::<NodeChanged>()[0];
+    assert_eq!((e.hourly_rate_micro_usd, e.online), (2_000_000, false));
+    let n: Node = m.env.decode(&node);
+    assert_eq!(
+        (n.hourly_rate_micro_usd, n.status),
+        (2_000_000, NodeStatus::Offline)
+    );
+    // an offline node claims nothing
+    let (renter, _) = m.renter();
+    m.try_open_sol(&renter, H100_SXM, Market::open_args(1, 2))
+        .expect_ok("open");
+    let rental = pda::rental(&renter.pubkey(), 1);
+    m.provider_op(ix::claim, &op, 0, rental)
+        .expect_calor_err(CalorError::NodeNotIdle);
+    m.env.advance_secs(600);
+    m.env
+        .send(
+            &[update(UpdateNodeArgs {
+                online: Some(true),
+                ..Default::default()
+            })],
+            &op,
+            &[],
+        )
+        .expect_ok("online");
+    let n: Node = m.env.decode(&node);
+    assert_eq!(n.status, NodeStatus::Idle);
+    assert_eq!(
+        n.last_heartbeat,
+        m.env.clock().unix_timestamp,
+        "coming online counts as a heartbeat"
+    );
+    m.env
+        .send(
+            &[update(UpdateNodeArgs {
+                hourly_rate_micro_usd: Some(0),
+                ..Default::default()
+            })],
+            &op,
+            &[],
+        )
+        .expect_calor_err(CalorError::ZeroRate);
+    m.provider_op(ix::claim, &op, 0, rental).expect_ok("claim");
+    // the claimed rental keeps its own rate: the node's cheaper rate does not change what is owed
+    assert_eq!(
+        m.rental(&rental).hourly_rate_micro_usd,
+        calor_tests::market::RATE
+    );
+}

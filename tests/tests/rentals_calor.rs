@@ -137,3 +137,36 @@ fn calor_extend_and_unclaimed_cancel_with_token_2022() {
         ESCROW_4H + 10_000_000
     );
 }
+
+#[test]
+fn tokens_donated_to_an_escrow_cannot_block_settlement() {
+    let mut m = Market::new();
+    let (renter, renter_token) = m.renter();
+    let (griefer, griefer_token) = m.renter();
+    let rental = pda::rental(&renter.pubkey(), 1);
+    let escrow = pda::escrow(&rental);
+    let start = spl::balance(&m.env, &renter_token);
+    m.try_open_calor(&renter, renter_token, H100_SXM, Market::open_args(1, 4))
+        .expect_ok("open");
+    // anyone may transfer into a token account
+    let donate = anchor_spl::token::spl_token::instruction::transfer(
+        &anchor_spl::token::spl_token::ID,
+        &griefer_token,
+        &escrow,
+        &griefer.pubkey(),
+        &[],
+        7,
+    )
+    .unwrap();
+    m.env.send(&[donate], &griefer, &[]).expect_ok("donate");
+    assert_eq!(spl::balance(&m.env, &escrow), ESCROW_4H + 7);
+    m.env
+        .send(&[ix::cancel(renter.pubkey(), 1, None)], &renter, &[])
+        .expect_ok("cancel");
+    let settled = m
+        .settle_calor(&rental, renter_token, None, &renter)
+        .expect_ok("settle");
+    assert_eq!(settled.events::<RentalSettled>()[0].refund, ESCROW_4H + 7);
+    assert_eq!(spl::balance(&m.env, &renter_token), start + 7);
+    assert!(m.env.account(&escrow).is_none());
+}

@@ -298,3 +298,43 @@ fn reclaim_pays_only_up_to_the_last_heartbeat() {
     assert_eq!(e.provider_amount + e.fee, 8_338_892);
     assert_eq!(e.refund, ESCROW_2H - 8_338_892);
 }
+
+#[test]
+fn settlement_uses_the_fees_in_force_at_open() {
+    use calor::instructions::UpdateConfigArgs;
+    let mut m = Market::new();
+    let (renter, _) = m.renter();
+    let rental = pda::rental(&renter.pubkey(), 1);
+    let node = m.operator.node(0);
+    let operator = m.operator.authority.insecure_clone();
+    m.try_open_sol(&renter, H100_SXM, Market::open_args(1, 2))
+        .expect_ok("open");
+    m.provider_op(ix::claim, &operator, 0, rental)
+        .expect_ok("claim");
+    m.provider_op(ix::start, &operator, 0, rental)
+        .expect_ok("start");
+    // the authority raises the fee to 30% while the rental runs
+    let admin = m.authority.insecure_clone();
+    let mut params = calor_tests::fixtures::default_params();
+    params.protocol_fee_bps = 3_000;
+    m.env
+        .send(
+            &[ix::update_config(
+                admin.pubkey(),
+                UpdateConfigArgs {
+                    params: Some(params),
+                    ..Default::default()
+                },
+            )],
+            &admin,
+            &[],
+        )
+        .expect_ok("raise fee");
+    m.env.advance_secs(7_200);
+    m.env
+        .send(&[ix::expire(rental, node)], &operator, &[])
+        .expect_ok("expire");
+    let settled = m.settle_sol(&rental, &operator).expect_ok("settle");
+    // still 5%: ⌊33,355,571 × 5%⌋ = 1,667,778
+    assert_eq!(settled.events::<RentalSettled>()[0].fee, 1_667_778);
+}

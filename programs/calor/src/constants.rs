@@ -53,7 +53,7 @@ pub const MAX_NAME_LEN: usize = 32;
 pub const MAX_SHORT_LEN: usize = 16;
 pub const MAX_ENDPOINT_LEN: usize = 64;
 /// An `ssh-ed25519` key (80 bytes) with a comment of up to 19 bytes. The bound keeps a
-/// rental's rent within 0.003 SOL (a 291-byte account: 2,916,240 lamports).
+/// rental's rent within 0.003 SOL (a 295-byte account: 2,944,080 lamports).
 pub const MAX_SSH_KEY_LEN: usize = 100;
 
 /// Largest |exponent| accepted from the oracle (Pyth uses -8 for SOL/USD).

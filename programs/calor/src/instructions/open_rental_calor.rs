@@ -89,6 +89,8 @@ pub fn handler(ctx: Context<OpenRentalCalor>, args: OpenRentalArgs) -> Result<()
         payment: PaymentKind::Calor,
         escrowed: received,
         usd_paid_micro: usd,
+        protocol_fee_bps: ctx.accounts.config.params.protocol_fee_bps,
+        burn_bps: ctx.accounts.config.params.burn_bps,
         created_at: now,
         claimed_at: 0,
         started_at: 0,

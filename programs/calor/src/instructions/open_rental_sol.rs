@@ -71,6 +71,8 @@ pub fn handler(ctx: Context<OpenRentalSol>, args: OpenRentalArgs) -> Result<()> 
         payment: PaymentKind::Sol,
         escrowed: lamports,
         usd_paid_micro: usd,
+        protocol_fee_bps: ctx.accounts.config.params.protocol_fee_bps,
+        burn_bps: 0,
         created_at: now,
         claimed_at: 0,
         started_at: 0,

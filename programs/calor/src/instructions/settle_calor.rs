@@ -69,14 +69,20 @@ impl<'info> SettleCalor<'info> {
 pub fn handler(ctx: Context<SettleCalor>) -> Result<()> {
     let a = &ctx.accounts;
     require!(a.rental.is_ended(), CalorError::SettleBeforeEnd);
-    let params = &a.config.params;
     let split = math::settle(
         a.rental.escrowed,
         u64::from(a.rental.served_secs),
         a.rental.paid_secs(),
-        params.protocol_fee_bps,
-        params.burn_bps,
+        a.rental.protocol_fee_bps,
+        a.rental.burn_bps,
     )?;
+    // Anyone can send tokens to the escrow; whatever is there beyond what the renter paid
+    // goes back to the renter, so the account always closes and settlement cannot be blocked.
+    let surplus = a.escrow.amount.saturating_sub(a.rental.escrowed);
+    let refund = split
+        .refund
+        .checked_add(surplus)
+        .ok_or(CalorError::MathOverflow)?;
 
     let renter_key = a.rental.renter;
     let id = a.rental.id.to_le_bytes();
@@ -88,7 +94,7 @@ pub fn handler(ctx: Context<SettleCalor>) -> Result<()> {
         a.pay_out(to.to_account_info(), split.provider, signer)?;
     }
     a.pay_out(a.treasury_token.to_account_info(), split.fee, signer)?;
-    a.pay_out(a.renter_token.to_account_info(), split.refund, signer)?;
+    a.pay_out(a.renter_token.to_account_info(), refund, signer)?;
     if split.burn > 0 {
         burn(
             CpiContext::new_with_signer(
@@ -118,7 +124,7 @@ pub fn handler(ctx: Context<SettleCalor>) -> Result<()> {
         provider_amount: split.provider,
         fee: split.fee,
         burned: split.burn,
-        refund: split.refund,
+        refund,
     });
     Ok(())
 }

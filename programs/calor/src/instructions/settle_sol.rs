@@ -30,13 +30,12 @@ pub struct SettleSol<'info> {
 pub fn handler(ctx: Context<SettleSol>) -> Result<()> {
     let a = ctx.accounts;
     require!(a.rental.is_ended(), CalorError::SettleBeforeEnd);
-    let params = &a.config.params;
     let split = math::settle(
         a.rental.escrowed,
         u64::from(a.rental.served_secs),
         a.rental.paid_secs(),
-        params.protocol_fee_bps,
-        0, // only Calor is burned
+        a.rental.protocol_fee_bps,
+        a.rental.burn_bps, // 0 for SOL: only Calor is burned
     )?;
     let rental_info = a.rental.to_account_info();
     if split.provider > 0 {

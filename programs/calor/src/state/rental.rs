@@ -29,6 +29,10 @@ pub struct Rental {
     pub escrowed: u64,
     /// USD value paid, in micro-USD.
     pub usd_paid_micro: u64,
+    /// The fee and burn shares in force when the rental was opened: settlement uses these,
+    /// so a later config change cannot take more from a rental already paid for.
+    pub protocol_fee_bps: u16,
+    pub burn_bps: u16,
     pub created_at: i64,
     pub claimed_at: i64,
     pub started_at: i64,
