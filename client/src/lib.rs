@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod instructions;
 pub mod pda;
+pub mod queue;
 
 pub use anchor_lang::prelude::Pubkey;
 pub use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};

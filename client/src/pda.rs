@@ -37,6 +37,24 @@ pub fn escrow(rental: &Pubkey) -> Pubkey {
     find(&[ESCROW_SEED, rental.as_ref()])
 }
 
+/// The first rental id from `from` on whose rental PDA (and, for a Calor rental, escrow
+/// PDA) has the canonical bump 255.
+///
+/// `open_rental_*` derive these addresses on-chain with `find_program_address`, which pays
+/// 1,500 CU for every bump it tries; half of all ids need a second try, one in eight a
+/// fourth. The id is only the renter's nonce, so a client may as well pick one that costs a
+/// single try: it searches two ids on average (four for Calor), off-chain.
+pub fn cheapest_rental_id(renter: &Pubkey, from: u64, calor: bool) -> u64 {
+    let first_try = |seeds: &[&[u8]]| Pubkey::find_program_address(seeds, &calor::ID).1 == u8::MAX;
+    (from..=u64::MAX)
+        .find(|id| {
+            let rental_seeds: &[&[u8]] = &[RENTAL_SEED, renter.as_ref(), &id.to_le_bytes()];
+            first_try(rental_seeds)
+                && (!calor || first_try(&[ESCROW_SEED, rental(renter, *id).as_ref()]))
+        })
+        .expect("an id with bump 255 exists well before u64::MAX")
+}
+
 /// The upgradeable loader's ProgramData account of the Calor program.
 pub fn program_data() -> Pubkey {
     Pubkey::find_program_address(
@@ -69,5 +87,24 @@ mod tests {
         assert_ne!(node(&a, 0), node(&a, 1));
         assert_ne!(gpu_model(1), region(1));
         assert_ne!(escrow(&a), escrow(&b));
+    }
+
+    #[test]
+    fn cheapest_rental_id_has_first_try_bumps() {
+        let renter = Pubkey::new_unique();
+        for from in [0, 1, 1_000] {
+            let id = cheapest_rental_id(&renter, from, true);
+            assert!(id >= from);
+            let seeds: &[&[u8]] = &[RENTAL_SEED, renter.as_ref(), &id.to_le_bytes()];
+            let (rental, bump) = Pubkey::find_program_address(seeds, &calor::ID);
+            assert_eq!(bump, 255);
+            let escrow_seeds: &[&[u8]] = &[ESCROW_SEED, rental.as_ref()];
+            assert_eq!(
+                Pubkey::find_program_address(escrow_seeds, &calor::ID).1,
+                255
+            );
+            // Nothing cheaper was skipped.
+            assert!((from..id).all(|skipped| cheapest_rental_id(&renter, skipped, true) == id));
+        }
     }
 }

@@ -70,14 +70,30 @@ fn main() {
     t.add("node_heartbeat", m.heartbeat(&op, 0).expect_ok("heartbeat"));
 
     // SOL: open → claim → start → complete (half way) → settle
+    // Ids whose PDAs' canonical bump is 255, as `calor_client` picks them; one row shows
+    // what an id costs whose rental needs a second bump try.
     let (renter, token) = m.renter();
+    let rp = renter.pubkey();
+    let sol_id = pda::cheapest_rental_id(&rp, 1, false);
+    let calor_id = pda::cheapest_rental_id(&rp, sol_id + 1, true);
+    let [cancel_id, fail_id, expire_id] = [calor_id + 1, calor_id + 2, calor_id + 3];
+    let second_try_id = (expire_id + 1..)
+        .find(|id| {
+            let seeds: &[&[u8]] = &[
+                calor::constants::RENTAL_SEED,
+                rp.as_ref(),
+                &id.to_le_bytes(),
+            ];
+            anchor_lang::prelude::Pubkey::find_program_address(seeds, &calor::ID).1 == 254
+        })
+        .unwrap();
     t.add_target(
         "open_rental_sol",
-        m.try_open_sol(&renter, H100_SXM, Market::open_args(1, 2))
+        m.try_open_sol(&renter, H100_SXM, Market::open_args(sol_id, 2))
             .expect_ok("open"),
         20_000,
     );
-    let sol_rental = pda::rental(&renter.pubkey(), 1);
+    let sol_rental = pda::rental(&rp, sol_id);
     let sol_rent = m.env.lamports(&sol_rental) - m.rental(&sol_rental).escrowed;
     t.add(
         "claim",
@@ -95,7 +111,7 @@ fn main() {
         "extend_sol",
         send(
             &mut m.env,
-            ix::extend_sol(renter.pubkey(), 1, m.price_update, 1),
+            ix::extend_sol(rp, sol_id, m.price_update, 1),
             &renter,
             "extend",
         ),
@@ -131,11 +147,11 @@ fn main() {
     m.heartbeat(&op, 0).expect_ok("heartbeat");
     t.add_target(
         "open_rental_calor",
-        m.try_open_calor(&renter, token, H100_SXM, Market::open_args(2, 4))
+        m.try_open_calor(&renter, token, H100_SXM, Market::open_args(calor_id, 4))
             .expect_ok("open"),
         20_000,
     );
-    let calor_rental = pda::rental(&renter.pubkey(), 2);
+    let calor_rental = pda::rental(&rp, calor_id);
     let calor_rent = m.env.lamports(&calor_rental) + m.env.lamports(&pda::escrow(&calor_rental));
     m.provider_op(ix::claim, &op, 0, calor_rental)
         .expect_ok("claim");
@@ -146,7 +162,7 @@ fn main() {
         "extend_calor",
         send(
             &mut m.env,
-            ix::extend_calor(renter.pubkey(), 2, mint, token, program, 1),
+            ix::extend_calor(rp, calor_id, mint, token, program, 1),
             &renter,
             "extend",
         ),
@@ -156,7 +172,7 @@ fn main() {
         "reclaim (stale heartbeat)",
         send(
             &mut m.env,
-            ix::reclaim(renter.pubkey(), 2, node),
+            ix::reclaim(rp, calor_id, node),
             &renter,
             "reclaim",
         ),
@@ -187,34 +203,39 @@ fn main() {
             &[],
         )
         .expect_ok("online");
-    m.try_open_sol(&renter, H100_SXM, Market::open_args(3, 2))
+    t.add(
+        "open_rental_sol (rental PDA at its 2nd bump)",
+        m.try_open_sol(&renter, H100_SXM, Market::open_args(second_try_id, 2))
+            .expect_ok("open"),
+    );
+    m.try_open_sol(&renter, H100_SXM, Market::open_args(cancel_id, 2))
         .expect_ok("open");
     t.add(
         "cancel (queued)",
         send(
             &mut m.env,
-            ix::cancel(renter.pubkey(), 3, None),
+            ix::cancel(rp, cancel_id, None),
             &renter,
             "cancel",
         ),
     );
     t.add(
         "settle_sol (cancelled)",
-        m.settle_sol(&pda::rental(&renter.pubkey(), 3), &op)
+        m.settle_sol(&pda::rental(&rp, cancel_id), &op)
             .expect_ok("settle"),
     );
-    m.try_open_sol(&renter, H100_SXM, Market::open_args(4, 2))
+    m.try_open_sol(&renter, H100_SXM, Market::open_args(fail_id, 2))
         .expect_ok("open");
-    let r4 = pda::rental(&renter.pubkey(), 4);
+    let r4 = pda::rental(&rp, fail_id);
     m.provider_op(ix::claim, &op, 0, r4).expect_ok("claim");
     t.add(
         "fail",
         m.provider_op(ix::fail, &op, 0, r4).expect_ok("fail"),
     );
     m.settle_sol(&r4, &op).expect_ok("settle");
-    m.try_open_sol(&renter, H100_SXM, Market::open_args(5, 2))
+    m.try_open_sol(&renter, H100_SXM, Market::open_args(expire_id, 2))
         .expect_ok("open");
-    let r5 = pda::rental(&renter.pubkey(), 5);
+    let r5 = pda::rental(&rp, expire_id);
     m.provider_op(ix::claim, &op, 0, r5).expect_ok("claim");
     m.provider_op(ix::start, &op, 0, r5).expect_ok("start");
     m.env.advance_secs(7_200);

@@ -82,7 +82,7 @@ else
     rm -rf "$llvm" && mv "$dl/unpacked/mlc_llvm_static/static" "$llvm" && rm -rf "$dl"
     chmod +x "$llvm/bin/"*
   fi
-  say "building sbpf-linker $SBPF_LINKER_VERSION against LLVM 23 (about 6 minutes on 2 cores)"
+  say "building sbpf-linker $SBPF_LINKER_VERSION against LLVM 23 (a few minutes)"
   LLVM_PREFIX="$llvm" LLVM_SYS_231_PREFIX="$llvm" ZLIB_PATH="$llvm/lib" LIBZSTD_PATH="$llvm/lib" \
     cargo install -q sbpf-linker --version "$SBPF_LINKER_VERSION" --locked --no-default-features \
       --features bpf-linker/llvm-23,bpf-linker/llvm-link-static \
