@@ -232,6 +232,19 @@ impl Market {
         self.env.send(&[ix], renter, &[])
     }
 
+    /// Opens a SOL rental at `id`, then the default operator's node 0 claims and starts it.
+    pub fn running_sol_rental(&mut self, renter: &Keypair, id: u64, hours: u32) -> Pubkey {
+        let rental = pda::rental(&renter.pubkey(), id);
+        let operator = self.operator.authority.insecure_clone();
+        self.try_open_sol(renter, H100_SXM, Self::open_args(id, hours))
+            .expect_ok("open");
+        self.provider_op(ix::claim, &operator, 0, rental)
+            .expect_ok("claim");
+        self.provider_op(ix::start, &operator, 0, rental)
+            .expect_ok("start");
+        rental
+    }
+
     pub fn try_open_calor(
         &mut self,
         renter: &Keypair,

@@ -119,15 +119,9 @@ fn open_claim_start_complete_settle() {
 fn expiry_pays_the_provider_in_full_and_earnings_can_be_withdrawn() {
     let mut m = Market::new();
     let (renter, _) = m.renter();
-    let rental = pda::rental(&renter.pubkey(), 1);
     let node = m.operator.node(0);
     let operator = m.operator.authority.insecure_clone();
-    m.try_open_sol(&renter, H100_SXM, Market::open_args(1, 2))
-        .expect_ok("open");
-    m.provider_op(ix::claim, &operator, 0, rental)
-        .expect_ok("claim");
-    m.provider_op(ix::start, &operator, 0, rental)
-        .expect_ok("start");
+    let rental = m.running_sol_rental(&renter, 1, 2);
 
     let stranger = m.env.funded_keypair();
     m.env.advance_secs(7_199);
@@ -188,14 +182,7 @@ fn expiry_pays_the_provider_in_full_and_earnings_can_be_withdrawn() {
 fn extend_adds_hours_at_the_current_price() {
     let mut m = Market::new();
     let (renter, _) = m.renter();
-    let rental = pda::rental(&renter.pubkey(), 3);
-    let operator = m.operator.authority.insecure_clone();
-    m.try_open_sol(&renter, H100_SXM, Market::open_args(3, 2))
-        .expect_ok("open");
-    m.provider_op(ix::claim, &operator, 0, rental)
-        .expect_ok("claim");
-    m.provider_op(ix::start, &operator, 0, rental)
-        .expect_ok("start");
+    let rental = m.running_sol_rental(&renter, 3, 2);
     let before = m.rental(&rental);
     m.env.advance_secs(1_800);
     m.refresh_sol_price();
@@ -268,15 +255,9 @@ fn every_exit_before_running_refunds_everything() {
 fn reclaim_pays_only_up_to_the_last_heartbeat() {
     let mut m = Market::new();
     let (renter, _) = m.renter();
-    let rental = pda::rental(&renter.pubkey(), 9);
     let node = m.operator.node(0);
     let operator = m.operator.authority.insecure_clone();
-    m.try_open_sol(&renter, H100_SXM, Market::open_args(9, 2))
-        .expect_ok("open");
-    m.provider_op(ix::claim, &operator, 0, rental)
-        .expect_ok("claim");
-    m.provider_op(ix::start, &operator, 0, rental)
-        .expect_ok("start");
+    let rental = m.running_sol_rental(&renter, 9, 2);
     m.env.advance_secs(1_800);
     m.heartbeat(&operator, 0).expect_ok("heartbeat");
     // then silence: 300 s is still fresh, 301 s is not
@@ -304,15 +285,9 @@ fn settlement_uses_the_fees_in_force_at_open() {
     use calor::instructions::UpdateConfigArgs;
     let mut m = Market::new();
     let (renter, _) = m.renter();
-    let rental = pda::rental(&renter.pubkey(), 1);
     let node = m.operator.node(0);
     let operator = m.operator.authority.insecure_clone();
-    m.try_open_sol(&renter, H100_SXM, Market::open_args(1, 2))
-        .expect_ok("open");
-    m.provider_op(ix::claim, &operator, 0, rental)
-        .expect_ok("claim");
-    m.provider_op(ix::start, &operator, 0, rental)
-        .expect_ok("start");
+    let rental = m.running_sol_rental(&renter, 1, 2);
     // the authority raises the fee to 30% while the rental runs
     let admin = m.authority.insecure_clone();
     let mut params = calor_tests::fixtures::default_params();
