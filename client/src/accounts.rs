@@ -2,8 +2,15 @@
 use anchor_lang::{AccountDeserialize, Discriminator};
 
 pub use calor::state::{
-    Config, GpuModel, Node, NodeStatus, PaymentKind, Provider, Region, Rental, RentalState,
+    Config, EpochRecord, GpuModel, Node, NodeStatus, PaymentKind, Proposal, ProposalAction,
+    Provider, Region, Rental, RentalState, Stake, StakePool, VoteRecord,
 };
+
+/// The epoch whose record an instruction touching `stake` must pass: the epoch its pending
+/// tokens were added in, once the pool has moved past it.
+pub fn epoch_record_needed(stake: &Stake, pool: &StakePool) -> Option<u64> {
+    (stake.pending > 0 && stake.pending_epoch < pool.epoch).then_some(stake.pending_epoch)
+}
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum DecodeError {

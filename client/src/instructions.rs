@@ -8,6 +8,8 @@ use calor::instructions::{
     UpdateConfigArgs, UpdateNodeArgs,
 };
 
+use calor::state::ProposalAction;
+
 use crate::{pda, Instruction, Pubkey};
 
 fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
@@ -219,6 +221,15 @@ pub fn sweep_fees(treasury: Pubkey) -> Instruction {
     )
 }
 
+/// The renter's stake and the pool, when the rental should carry the stake's priority.
+fn stake_accounts(renter: &Pubkey, staked: bool) -> (Option<Pubkey>, Option<Pubkey>) {
+    if staked {
+        (Some(pda::stake(renter)), Some(pda::stake_pool()))
+    } else {
+        (None, None)
+    }
+}
+
 /// `open_rental_sol`; `price_update` is a Pyth `PriceUpdateV2` account for SOL/USD.
 pub fn open_rental_sol(
     renter: Pubkey,
@@ -226,6 +237,18 @@ pub fn open_rental_sol(
     price_update: Pubkey,
     args: OpenRentalArgs,
 ) -> Instruction {
+    open_rental_sol_with(renter, gpu_model, price_update, args, false)
+}
+
+/// `open_rental_sol`, with the routing priority of the renter's stake when `staked`.
+pub fn open_rental_sol_with(
+    renter: Pubkey,
+    gpu_model: u16,
+    price_update: Pubkey,
+    args: OpenRentalArgs,
+    staked: bool,
+) -> Instruction {
+    let (stake, stake_pool) = stake_accounts(&renter, staked);
     build(
         acc::OpenRentalSol {
             config: config(),
@@ -233,6 +256,8 @@ pub fn open_rental_sol(
             region: args.region.map(pda::region),
             rental: pda::rental(&renter, args.id),
             price_update,
+            stake,
+            stake_pool,
             renter,
             system_program: system_program::ID,
         },
@@ -249,6 +274,28 @@ pub fn open_rental_calor(
     token_program: Pubkey,
     args: OpenRentalArgs,
 ) -> Instruction {
+    open_rental_calor_with(
+        renter,
+        gpu_model,
+        calor_mint,
+        renter_token,
+        token_program,
+        args,
+        false,
+    )
+}
+
+/// `open_rental_calor`, with the routing priority of the renter's stake when `staked`.
+pub fn open_rental_calor_with(
+    renter: Pubkey,
+    gpu_model: u16,
+    calor_mint: Pubkey,
+    renter_token: Pubkey,
+    token_program: Pubkey,
+    args: OpenRentalArgs,
+    staked: bool,
+) -> Instruction {
+    let (stake, stake_pool) = stake_accounts(&renter, staked);
     let rental = pda::rental(&renter, args.id);
     build(
         acc::OpenRentalCalor {
@@ -259,6 +306,8 @@ pub fn open_rental_calor(
             calor_mint,
             renter_token,
             escrow: pda::escrow(&rental),
+            stake,
+            stake_pool,
             renter,
             token_program,
             system_program: system_program::ID,
@@ -407,9 +456,173 @@ pub fn settle_calor(
             renter_token: payouts.renter_token,
             provider_token: payouts.provider_token,
             treasury_token: payouts.treasury_token,
+            stake_pool: pda::stake_pool(),
+            rewards_vault: pda::rewards_vault(),
             renter,
             token_program,
         },
         ix::SettleCalor {},
+    )
+}
+
+// ----- staking, rewards and governance -----
+
+/// Accounts of an instruction that moves Calor between an owner and a pool vault.
+#[derive(Debug, Clone, Copy)]
+pub struct StakeTokens {
+    pub calor_mint: Pubkey,
+    pub owner_token: Pubkey,
+    pub token_program: Pubkey,
+}
+
+pub fn init_staking(authority: Pubkey, calor_mint: Pubkey, token_program: Pubkey) -> Instruction {
+    build(
+        acc::InitStaking {
+            config: config(),
+            stake_pool: pda::stake_pool(),
+            calor_mint,
+            stake_vault: pda::stake_vault(),
+            rewards_vault: pda::rewards_vault(),
+            authority,
+            token_program,
+            system_program: system_program::ID,
+        },
+        ix::InitStaking {},
+    )
+}
+
+/// `stake`: opens `owner`'s stake account with a first deposit.
+pub fn stake(owner: Pubkey, tokens: StakeTokens, amount: u64) -> Instruction {
+    build(
+        acc::CreateStake {
+            config: config(),
+            stake_pool: pda::stake_pool(),
+            stake: pda::stake(&owner),
+            stake_vault: pda::stake_vault(),
+            calor_mint: tokens.calor_mint,
+            owner_token: tokens.owner_token,
+            owner,
+            token_program: tokens.token_program,
+            system_program: system_program::ID,
+        },
+        ix::Stake { amount },
+    )
+}
+
+/// `add_stake`. `epoch_record`: the epoch of the stake's pending tokens when that epoch
+/// has ended (see [`crate::accounts::epoch_record_needed`]).
+pub fn add_stake(
+    owner: Pubkey,
+    tokens: StakeTokens,
+    epoch_record: Option<u64>,
+    amount: u64,
+) -> Instruction {
+    build(
+        acc::AddStake {
+            config: config(),
+            stake_pool: pda::stake_pool(),
+            stake: pda::stake(&owner),
+            epoch_record: epoch_record.map(pda::epoch_record),
+            stake_vault: pda::stake_vault(),
+            calor_mint: tokens.calor_mint,
+            owner_token: tokens.owner_token,
+            owner,
+            token_program: tokens.token_program,
+        },
+        ix::AddStake { amount },
+    )
+}
+
+pub fn unstake(
+    owner: Pubkey,
+    tokens: StakeTokens,
+    epoch_record: Option<u64>,
+    amount: u64,
+) -> Instruction {
+    build(
+        acc::Unstake {
+            stake_pool: pda::stake_pool(),
+            stake: pda::stake(&owner),
+            epoch_record: epoch_record.map(pda::epoch_record),
+            stake_vault: pda::stake_vault(),
+            calor_mint: tokens.calor_mint,
+            owner_token: tokens.owner_token,
+            owner,
+            token_program: tokens.token_program,
+        },
+        ix::Unstake { amount },
+    )
+}
+
+/// `advance_epoch` for the pool's current `epoch`.
+pub fn advance_epoch(payer: Pubkey, epoch: u64) -> Instruction {
+    build(
+        acc::AdvanceEpoch {
+            config: config(),
+            stake_pool: pda::stake_pool(),
+            rewards_vault: pda::rewards_vault(),
+            epoch_record: pda::epoch_record(epoch),
+            payer,
+            system_program: system_program::ID,
+        },
+        ix::AdvanceEpoch {},
+    )
+}
+
+pub fn claim_rewards(owner: Pubkey, tokens: StakeTokens, epoch_record: Option<u64>) -> Instruction {
+    build(
+        acc::ClaimRewards {
+            stake_pool: pda::stake_pool(),
+            stake: pda::stake(&owner),
+            epoch_record: epoch_record.map(pda::epoch_record),
+            rewards_vault: pda::rewards_vault(),
+            calor_mint: tokens.calor_mint,
+            owner_token: tokens.owner_token,
+            owner,
+            token_program: tokens.token_program,
+        },
+        ix::ClaimRewards {},
+    )
+}
+
+/// `propose` as the pool's next proposal, `id` (the pool's `proposal_count`).
+pub fn propose(proposer: Pubkey, id: u64, action: ProposalAction) -> Instruction {
+    build(
+        acc::Propose {
+            config: config(),
+            stake_pool: pda::stake_pool(),
+            stake: pda::stake(&proposer),
+            proposal: pda::proposal(id),
+            proposer,
+            system_program: system_program::ID,
+        },
+        ix::Propose { action },
+    )
+}
+
+pub fn vote(voter: Pubkey, proposal_id: u64, approve: bool) -> Instruction {
+    let proposal = pda::proposal(proposal_id);
+    build(
+        acc::Vote {
+            config: config(),
+            proposal,
+            stake: pda::stake(&voter),
+            vote_record: pda::vote_record(&proposal, &voter),
+            voter,
+            system_program: system_program::ID,
+        },
+        ix::Vote { approve },
+    )
+}
+
+/// `execute_proposal`; `provider` is the provider PDA a `SetProviderApproval` names.
+pub fn execute_proposal(proposal_id: u64, provider: Option<Pubkey>) -> Instruction {
+    build(
+        acc::ExecuteProposal {
+            config: config(),
+            proposal: pda::proposal(proposal_id),
+            provider,
+        },
+        ix::ExecuteProposal {},
     )
 }

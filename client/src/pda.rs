@@ -1,7 +1,9 @@
 //! Program-derived addresses, from the program's own seed constants.
 use anchor_lang::prelude::Pubkey;
 use calor::constants::{
-    CONFIG_SEED, ESCROW_SEED, GPU_MODEL_SEED, NODE_SEED, PROVIDER_SEED, REGION_SEED, RENTAL_SEED,
+    CONFIG_SEED, EPOCH_SEED, ESCROW_SEED, GPU_MODEL_SEED, NODE_SEED, PROPOSAL_SEED, PROVIDER_SEED,
+    REGION_SEED, RENTAL_SEED, REWARDS_VAULT_SEED, STAKE_POOL_SEED, STAKE_SEED, STAKE_VAULT_SEED,
+    VOTE_SEED,
 };
 
 fn find(seeds: &[&[u8]]) -> Pubkey {
@@ -53,6 +55,34 @@ pub fn cheapest_rental_id(renter: &Pubkey, from: u64, calor: bool) -> u64 {
                 && (!calor || first_try(&[ESCROW_SEED, rental(renter, *id).as_ref()]))
         })
         .expect("an id with bump 255 exists well before u64::MAX")
+}
+
+pub fn stake_pool() -> Pubkey {
+    find(&[STAKE_POOL_SEED])
+}
+
+pub fn stake_vault() -> Pubkey {
+    find(&[STAKE_VAULT_SEED])
+}
+
+pub fn rewards_vault() -> Pubkey {
+    find(&[REWARDS_VAULT_SEED])
+}
+
+pub fn stake(owner: &Pubkey) -> Pubkey {
+    find(&[STAKE_SEED, owner.as_ref()])
+}
+
+pub fn epoch_record(epoch: u64) -> Pubkey {
+    find(&[EPOCH_SEED, &epoch.to_le_bytes()])
+}
+
+pub fn proposal(id: u64) -> Pubkey {
+    find(&[PROPOSAL_SEED, &id.to_le_bytes()])
+}
+
+pub fn vote_record(proposal: &Pubkey, voter: &Pubkey) -> Pubkey {
+    find(&[VOTE_SEED, proposal.as_ref(), voter.as_ref()])
 }
 
 /// The upgradeable loader's ProgramData account of the Calor program.

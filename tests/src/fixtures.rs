@@ -2,7 +2,7 @@
 use anchor_lang::prelude::Pubkey;
 use calor::constants::DEFAULT_MIN_RENTAL_MICRO_USD;
 use calor::instructions::InitializeArgs;
-use calor::state::{CalorPriceParams, ConfigParams, OracleParams};
+use calor::state::{CalorPriceParams, ConfigParams, OracleParams, StakingParams};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -13,10 +13,14 @@ use crate::TestEnv;
 
 /// Decimals of the test Calor mint.
 pub const CALOR_DECIMALS: u8 = 6;
+/// One whole Calor token in base units.
+pub const CALOR: u64 = 1_000_000;
 
 /// The launch settings: 5% protocol fee, 20% of Calor spent burned, 50% Calor subsidy,
 /// $5 minimum, SOL/USD at most 60 s old with confidence within 2%, Calor rate within
-/// $0.0001–$1,000 and at most 1 h old, 15 min queue timeout, 5 min heartbeat timeout.
+/// $0.0001–$1,000 and at most 1 h old, 15 min queue timeout, 5 min heartbeat timeout;
+/// one-day epochs, half of each Calor fee to stakers, priority from 1,000 / 10,000 /
+/// 100,000 Calor, a 3-day vote with a 20% quorum, 1,000 Calor to propose.
 pub fn default_params() -> ConfigParams {
     ConfigParams {
         protocol_fee_bps: 500,
@@ -35,6 +39,14 @@ pub fn default_params() -> ConfigParams {
         },
         queue_timeout_secs: 900,
         heartbeat_timeout_secs: 300,
+        staking: StakingParams {
+            epoch_secs: 86_400,
+            staker_fee_share_bps: 5_000,
+            priority_tiers: [CALOR * 1_000, CALOR * 10_000, CALOR * 100_000],
+            quorum_bps: 2_000,
+            voting_period_secs: 3 * 86_400,
+            min_stake_to_propose: CALOR * 1_000,
+        },
     }
 }
 

@@ -73,11 +73,18 @@ impl Market {
             env.send(chunk, &authority, &[]).expect_ok("catalog");
         }
         env.send(
-            &[ix::post_calor_price(authority.pubkey(), CALOR_USD_MICRO)],
+            &[
+                ix::post_calor_price(authority.pubkey(), CALOR_USD_MICRO),
+                ix::init_staking(
+                    authority.pubkey(),
+                    protocol.calor_mint,
+                    protocol.token_program.id(),
+                ),
+            ],
             &authority,
             &[],
         )
-        .expect_ok("post calor price");
+        .expect_ok("post calor price, init staking");
         let treasury = protocol.treasury.pubkey();
         let treasury_token = spl::create_token_account(
             &mut env,

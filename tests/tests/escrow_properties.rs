@@ -166,7 +166,8 @@ impl World {
 
     fn tracked_tokens(&self) -> u64 {
         let env = &self.m.env;
-        let mut total = spl::balance(env, &self.m.treasury_token);
+        let mut total =
+            spl::balance(env, &self.m.treasury_token) + spl::balance(env, &pda::rewards_vault());
         total += self
             .renters
             .iter()
@@ -249,7 +250,10 @@ impl World {
             .map(|o| spl::balance(env, &o.payout_token))
             .sum();
         assert_eq!(payouts, self.calor.provider);
-        assert_eq!(spl::balance(env, &self.m.treasury_token), self.calor.fee);
+        assert_eq!(
+            spl::balance(env, &self.m.treasury_token) + spl::balance(env, &pda::rewards_vault()),
+            self.calor.fee
+        );
     }
 
     fn pick_live(&mut self, rng: &mut Rng) -> Option<usize> {

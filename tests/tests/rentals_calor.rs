@@ -71,14 +71,22 @@ fn calor_rental_burns_pays_and_refunds_exactly() {
         .settle_calor(&rental, renter_token, Some(payout_token), &operator)
         .expect_ok("settle");
     println!("settle_calor: {} CU", settled.compute_units);
-    // 1 h of 4: spent 5,000,000; fee 5% 250,000; burn 20% 1,000,000; provider 3,750,000
+    // 1 h of 4: spent 5,000,000; fee 5% 250,000 (half to stakers); burn 20% 1,000,000;
+    // provider 3,750,000
     let e = &settled.events::<RentalSettled>()[0];
     assert_eq!(
-        (e.provider_amount, e.fee, e.burned, e.refund),
-        (3_750_000, 250_000, 1_000_000, 15_000_000)
+        (
+            e.provider_amount,
+            e.fee,
+            e.staker_rewards,
+            e.burned,
+            e.refund
+        ),
+        (3_750_000, 250_000, 125_000, 1_000_000, 15_000_000)
     );
     assert_eq!(spl::balance(&m.env, &payout_token), 3_750_000);
-    assert_eq!(spl::balance(&m.env, &m.treasury_token), 250_000);
+    assert_eq!(spl::balance(&m.env, &m.treasury_token), 125_000);
+    assert_eq!(spl::balance(&m.env, &pda::rewards_vault()), 125_000);
     assert_eq!(
         spl::balance(&m.env, &renter_token),
         tokens_start - ESCROW_4H + 15_000_000

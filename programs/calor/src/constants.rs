@@ -23,6 +23,28 @@ pub const RENTAL_SEED: &[u8] = b"rental";
 #[constant]
 pub const ESCROW_SEED: &[u8] = b"escrow";
 
+/// Seed of the singleton [`crate::state::StakePool`] PDA.
+#[constant]
+pub const STAKE_POOL_SEED: &[u8] = b"stake_pool";
+/// `[STAKE_VAULT_SEED]`: the token account holding all staked Calor, owned by the pool.
+#[constant]
+pub const STAKE_VAULT_SEED: &[u8] = b"stake_vault";
+/// `[REWARDS_VAULT_SEED]`: the token account Calor protocol fees flow into for stakers.
+#[constant]
+pub const REWARDS_VAULT_SEED: &[u8] = b"rewards_vault";
+/// `[STAKE_SEED, owner]`
+#[constant]
+pub const STAKE_SEED: &[u8] = b"stake";
+/// `[EPOCH_SEED, epoch (u64 LE)]`: the reward accumulator at an epoch's end.
+#[constant]
+pub const EPOCH_SEED: &[u8] = b"epoch";
+/// `[PROPOSAL_SEED, id (u64 LE)]`
+#[constant]
+pub const PROPOSAL_SEED: &[u8] = b"proposal";
+/// `[VOTE_SEED, proposal, voter]`
+#[constant]
+pub const VOTE_SEED: &[u8] = b"vote";
+
 /// Basis points in one whole (100%).
 #[constant]
 pub const BPS_DENOMINATOR: u16 = 10_000;
@@ -47,6 +69,12 @@ pub const MAX_DURATION_SECS: u32 = 7 * 24 * 60 * 60;
 pub const MAX_RENTAL_HOURS: u32 = 90 * 24;
 
 pub const SECS_PER_HOUR: u32 = 3_600;
+
+/// An epoch or a voting period lasts at most 30 days.
+pub const MAX_PERIOD_SECS: u32 = 30 * 24 * 60 * 60;
+
+/// Stake thresholds for routing priority 1, 2 and 3 (0 is everyone else).
+pub const PRIORITY_TIERS: usize = 3;
 
 /// Bounded strings (in bytes) keep every account's size, and so its rent, fixed.
 pub const MAX_NAME_LEN: usize = 32;

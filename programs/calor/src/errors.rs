@@ -109,4 +109,48 @@ pub enum CalorError {
     WrongMint,
     #[msg("the treasury account does not match the config")]
     WrongTreasury,
+    #[msg("an epoch or voting period is zero or longer than 30 days")]
+    InvalidPeriod,
+    #[msg("priority tiers must be above zero and strictly ascending")]
+    InvalidPriorityTiers,
+    #[msg("the quorum must be between 1 and 10,000 bps")]
+    InvalidQuorum,
+    #[msg("the amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("the amount is more than is staked")]
+    InsufficientStake,
+    #[msg("the stake's pending tokens became active: pass the epoch record of the epoch they were added in")]
+    EpochRecordRequired,
+    #[msg("the epoch record is not the one for this stake's pending tokens")]
+    WrongEpochRecord,
+    #[msg("the current epoch has not ended")]
+    EpochNotEnded,
+    #[msg("no rewards to claim")]
+    NothingToClaim,
+    #[msg("the stake account belongs to someone else")]
+    NotStakeOwner,
+    #[msg("a stake account is given without the stake pool, or the other way round")]
+    StakeWithoutPool,
+    #[msg("not enough stake to make a proposal")]
+    InsufficientStakeToPropose,
+    #[msg("the proposal's voting period is over")]
+    VotingClosed,
+    #[msg("the proposal's voting period has not ended")]
+    VotingNotEnded,
+    #[msg("this stake was changed after the proposal's snapshot")]
+    StakeChangedAfterSnapshot,
+    #[msg("no stake to vote with")]
+    NoVotingPower,
+    #[msg("this stake has already voted on the proposal")]
+    AlreadyVoted,
+    #[msg("the proposal did not reach its quorum")]
+    QuorumNotReached,
+    #[msg("the proposal was voted down")]
+    ProposalRejected,
+    #[msg("the proposal has already been executed")]
+    ProposalAlreadyExecuted,
+    #[msg("the provider account does not match the proposal")]
+    WrongProvider,
+    #[msg("the new authority must not be the default (all-zero) address")]
+    InvalidAuthority,
 }

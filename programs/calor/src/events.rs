@@ -1,7 +1,7 @@
 //! One event per state change, so indexers and the provisioner can follow the program from logs.
 use anchor_lang::prelude::*;
 
-use crate::state::{ConfigParams, EndReason, PaymentKind, RentalState};
+use crate::state::{ConfigParams, EndReason, PaymentKind, ProposalAction, RentalState};
 
 #[event]
 pub struct ConfigInitialized {
@@ -135,7 +135,9 @@ pub struct RentalSettled {
     pub rental: Pubkey,
     pub payment: PaymentKind,
     pub provider_amount: u64,
+    /// The protocol fee in all, of which `staker_rewards` went to the rewards vault (Calor).
     pub fee: u64,
+    pub staker_rewards: u64,
     pub burned: u64,
     pub refund: u64,
 }
@@ -146,4 +148,60 @@ pub struct EarningsWithdrawn {
     pub from: Pubkey,
     pub to: Pubkey,
     pub lamports: u64,
+}
+
+#[event]
+pub struct StakingInitialized {
+    pub stake_pool: Pubkey,
+    pub stake_vault: Pubkey,
+    pub rewards_vault: Pubkey,
+}
+
+/// `stake`, `add_stake` and `unstake`: `amount` entered (positive) or left the stake.
+#[event]
+pub struct StakeChanged {
+    pub owner: Pubkey,
+    pub deposited: u64,
+    pub withdrawn: u64,
+    pub active: u64,
+    pub pending: u64,
+    pub epoch: u64,
+}
+
+#[event]
+pub struct EpochAdvanced {
+    pub epoch: u64,
+    pub distributed: u64,
+    pub active_stake: u64,
+    pub acc_reward_per_share: u128,
+}
+
+#[event]
+pub struct RewardsClaimed {
+    pub owner: Pubkey,
+    pub amount: u64,
+}
+
+#[event]
+pub struct ProposalCreated {
+    pub proposal: Pubkey,
+    pub id: u64,
+    pub proposer: Pubkey,
+    pub action: ProposalAction,
+    pub snapshot_total_stake: u64,
+    pub voting_ends_at: i64,
+}
+
+#[event]
+pub struct VoteCast {
+    pub proposal: Pubkey,
+    pub voter: Pubkey,
+    pub approve: bool,
+    pub weight: u64,
+}
+
+#[event]
+pub struct ProposalExecuted {
+    pub proposal: Pubkey,
+    pub action: ProposalAction,
 }

@@ -18,6 +18,7 @@ pub mod oracle;
 pub mod state;
 
 use instructions::*;
+use state::ProposalAction;
 
 declare_id!("Ac9YEmcu7Pd33k1nYUrEoC9shEJo8uxsr6MrNFRhasiJ");
 
@@ -160,5 +161,47 @@ pub mod calor {
 
     pub fn settle_calor(ctx: Context<SettleCalor>) -> Result<()> {
         instructions::settle_calor::handler(ctx)
+    }
+
+    // ----- staking, rewards and governance -----
+
+    /// Config authority: creates the stake pool and its vaults.
+    pub fn init_staking(ctx: Context<InitStaking>) -> Result<()> {
+        instructions::init_staking::handler(ctx)
+    }
+
+    pub fn stake(ctx: Context<CreateStake>, amount: u64) -> Result<()> {
+        instructions::stake::handler(ctx, amount)
+    }
+
+    pub fn add_stake(ctx: Context<AddStake>, amount: u64) -> Result<()> {
+        instructions::add_stake::handler(ctx, amount)
+    }
+
+    /// Owner, any time: no cooldown (see `Unstake`).
+    pub fn unstake(ctx: Context<Unstake>, amount: u64) -> Result<()> {
+        instructions::unstake::handler(ctx, amount)
+    }
+
+    /// Anyone, at an epoch's end: distributes its rewards and starts the next epoch.
+    pub fn advance_epoch(ctx: Context<AdvanceEpoch>) -> Result<()> {
+        instructions::advance_epoch::handler(ctx)
+    }
+
+    pub fn claim_rewards(ctx: Context<ClaimRewards>) -> Result<()> {
+        instructions::claim_rewards::handler(ctx)
+    }
+
+    pub fn propose(ctx: Context<Propose>, action: ProposalAction) -> Result<()> {
+        instructions::propose::handler(ctx, action)
+    }
+
+    pub fn vote(ctx: Context<Vote>, approve: bool) -> Result<()> {
+        instructions::vote::handler(ctx, approve)
+    }
+
+    /// Anyone, after the vote: carries out a passed proposal.
+    pub fn execute_proposal(ctx: Context<ExecuteProposal>) -> Result<()> {
+        instructions::execute_proposal::handler(ctx)
     }
 }

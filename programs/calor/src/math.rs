@@ -168,9 +168,110 @@ pub fn settle(
     })
 }
 
+/// Scale of the reward-per-share accumulator: 10^12 keeps a 1-base-unit reward over
+/// 10^12 staked base units visible, and 10^19 × 10^12 fits a u128 many times over.
+pub const REWARD_SCALE: u128 = 1_000_000_000_000;
+
+/// One epoch's distribution: how far the accumulator rises and how much of the vault that
+/// commits to stakers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Distribution {
+    pub per_share_increment: u128,
+    /// Rounded up, so that it covers every staker's (rounded-down) credit; never more than
+    /// the amount distributed.
+    pub committed: u64,
+}
+
+/// Spreads `amount` over `active_stake`; nothing moves while no stake is active (the
+/// rewards wait for the next epoch).
+pub fn distribute(amount: u64, active_stake: u64) -> MathResult<Distribution> {
+    if active_stake == 0 {
+        return Ok(Distribution {
+            per_share_increment: 0,
+            committed: 0,
+        });
+    }
+    let increment = u128::from(amount)
+        .checked_mul(REWARD_SCALE)
+        .ok_or(MathError::Overflow)?
+        / u128::from(active_stake);
+    let committed = increment
+        .checked_mul(u128::from(active_stake))
+        .ok_or(MathError::Overflow)?
+        .div_ceil(REWARD_SCALE);
+    Ok(Distribution {
+        per_share_increment: increment,
+        committed: u64::try_from(committed).map_err(|_| MathError::Overflow)?,
+    })
+}
+
+/// Rewards earned by `stake` while the accumulator rose from `from` to `to`, rounded down.
+pub fn rewards_earned(stake: u64, from: u128, to: u128) -> MathResult<u64> {
+    let rise = to.checked_sub(from).ok_or(MathError::Overflow)?;
+    let earned = u128::from(stake)
+        .checked_mul(rise)
+        .ok_or(MathError::Overflow)?
+        / REWARD_SCALE;
+    u64::try_from(earned).map_err(|_| MathError::Overflow)
+}
+
+/// Routing priority: how many of the ascending `tiers` the stake reaches (0 to 3).
+pub fn priority_tier(stake: u64, tiers: &[u64]) -> u8 {
+    tiers.iter().filter(|&&t| stake >= t).count() as u8
+}
+
+/// Whether `votes` reach `quorum_bps` of `total` (a zero total never reaches it).
+pub fn quorum_reached(votes: u64, total: u64, quorum_bps: u16) -> bool {
+    total > 0
+        && u128::from(votes) * u128::from(BPS_DENOMINATOR)
+            >= u128::from(total) * u128::from(quorum_bps)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distribution_never_owes_more_than_it_has() {
+        let d = distribute(1_000, 3).unwrap();
+        assert_eq!(d.per_share_increment, 333_333_333_333_333);
+        assert_eq!(d.committed, 1_000);
+        // each of three stakers of 1 gets ⌊333.33…⌋ = 333; 999 ≤ 1,000 committed
+        assert_eq!(rewards_earned(1, 0, d.per_share_increment), Ok(333));
+        assert_eq!(
+            distribute(5, 0).unwrap(),
+            Distribution {
+                per_share_increment: 0,
+                committed: 0
+            }
+        );
+        // rounding over many epochs: credits to a single staker stay within what was committed
+        for (amount, stake) in [(7u64, 3u64), (1, 1_000_000_000_000_000), (999_999, 7)] {
+            let (mut acc, mut committed) = (0u128, 0u64);
+            for _ in 0..50 {
+                let d = distribute(amount, stake).unwrap();
+                acc += d.per_share_increment;
+                committed += d.committed;
+                assert!(d.committed <= amount);
+                assert!(rewards_earned(stake, 0, acc).unwrap() <= committed);
+            }
+        }
+        assert_eq!(rewards_earned(1, 5, 4), Err(MathError::Overflow));
+    }
+
+    #[test]
+    fn tiers_and_quorum() {
+        let tiers = [100, 1_000, 10_000];
+        assert_eq!(priority_tier(0, &tiers), 0);
+        assert_eq!(priority_tier(99, &tiers), 0);
+        assert_eq!(priority_tier(100, &tiers), 1);
+        assert_eq!(priority_tier(9_999, &tiers), 2);
+        assert_eq!(priority_tier(u64::MAX, &tiers), 3);
+        assert!(quorum_reached(2_000, 10_000, 2_000));
+        assert!(!quorum_reached(1_999, 10_000, 2_000));
+        assert!(!quorum_reached(0, 0, 1));
+        assert!(quorum_reached(u64::MAX, u64::MAX, 10_000));
+    }
 
     #[test]
     fn bps_rounds_down() {

@@ -6,8 +6,8 @@ use anchor_spl::token_interface::{
 use crate::constants::{ESCROW_SEED, RENTAL_SEED};
 use crate::errors::CalorError;
 use crate::instructions::open_rental_sol::emit_opened;
-use crate::instructions::rental_rules::{validate_open, OpenRentalArgs};
-use crate::state::{Config, GpuModel, PaymentKind, Region, Rental, RentalState};
+use crate::instructions::rental_rules::{rental_priority, validate_open, OpenRentalArgs};
+use crate::state::{Config, GpuModel, PaymentKind, Region, Rental, RentalState, Stake, StakePool};
 use crate::{math, oracle};
 
 #[derive(Accounts)]
@@ -36,6 +36,11 @@ pub struct OpenRentalCalor<'info> {
               token::mint = calor_mint, token::authority = rental,
               token::token_program = token_program)]
     pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The renter's stake, for routing priority (owner checked in `rental_priority`; a
+    /// `Stake` only exists at its PDA).
+    pub stake: Option<Box<Account<'info, Stake>>>,
+    /// Needed with `stake`, for the current epoch.
+    pub stake_pool: Option<Box<Account<'info, StakePool>>>,
     #[account(mut)]
     pub renter: Signer<'info>,
     pub token_program: Interface<'info, TokenInterface>,
@@ -49,6 +54,12 @@ pub fn handler(ctx: Context<OpenRentalCalor>, args: OpenRentalArgs) -> Result<()
         &a.gpu_model,
         a.region.as_deref().map(|r| &**r),
         &args,
+    )?;
+    let priority = rental_priority(
+        &a.config,
+        &a.renter.key(),
+        a.stake.as_deref().map(|s| &**s),
+        a.stake_pool.as_deref().map(|p| &**p),
     )?;
     let market = math::usd_cost(args.hourly_rate_micro_usd, args.hours)?;
     let usd = math::subsidised_usd(market, a.config.params.calor_subsidy_bps)?;
@@ -97,7 +108,7 @@ pub fn handler(ctx: Context<OpenRentalCalor>, args: OpenRentalArgs) -> Result<()
         ends_at: 0,
         served_secs: 0,
         state: RentalState::Queued,
-        priority: 0,
+        priority,
         escrow_bump: ctx.bumps.escrow,
         bump: ctx.bumps.rental,
         ssh_public_key: args.ssh_public_key,

@@ -5,8 +5,8 @@ use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
 use crate::constants::RENTAL_SEED;
 use crate::errors::CalorError;
 use crate::events::RentalOpened;
-use crate::instructions::rental_rules::{validate_open, OpenRentalArgs};
-use crate::state::{Config, GpuModel, PaymentKind, Region, Rental, RentalState};
+use crate::instructions::rental_rules::{rental_priority, validate_open, OpenRentalArgs};
+use crate::state::{Config, GpuModel, PaymentKind, Region, Rental, RentalState, Stake, StakePool};
 use crate::{math, oracle};
 
 #[derive(Accounts)]
@@ -26,6 +26,11 @@ pub struct OpenRentalSol<'info> {
     /// Owner (the Pyth receiver) and discriminator checked by `Account`; feed id,
     /// verification, age and confidence in `oracle::usd_to_lamports`.
     pub price_update: Box<Account<'info, PriceUpdateV2>>,
+    /// The renter's stake, for routing priority (owner checked in `rental_priority`; a
+    /// `Stake` only exists at its PDA).
+    pub stake: Option<Box<Account<'info, Stake>>>,
+    /// Needed with `stake`, for the current epoch.
+    pub stake_pool: Option<Box<Account<'info, StakePool>>>,
     #[account(mut)]
     pub renter: Signer<'info>,
     pub system_program: Program<'info, System>,
@@ -38,6 +43,12 @@ pub fn handler(ctx: Context<OpenRentalSol>, args: OpenRentalArgs) -> Result<()> 
         &a.gpu_model,
         a.region.as_deref().map(|r| &**r),
         &args,
+    )?;
+    let priority = rental_priority(
+        &a.config,
+        &a.renter.key(),
+        a.stake.as_deref().map(|s| &**s),
+        a.stake_pool.as_deref().map(|p| &**p),
     )?;
     let usd = math::usd_cost(args.hourly_rate_micro_usd, args.hours)?;
     require!(
@@ -79,7 +90,7 @@ pub fn handler(ctx: Context<OpenRentalSol>, args: OpenRentalArgs) -> Result<()> 
         ends_at: 0,
         served_secs: 0,
         state: RentalState::Queued,
-        priority: 0,
+        priority,
         escrow_bump: 0,
         bump: ctx.bumps.rental,
         ssh_public_key: args.ssh_public_key,

@@ -4,7 +4,9 @@ use anchor_lang::prelude::*;
 use crate::constants::{MAX_RENTAL_HOURS, MAX_SSH_KEY_LEN};
 use crate::errors::CalorError;
 use crate::events::RentalEnded;
-use crate::state::{Config, EndReason, GpuModel, Node, Region, Rental, RentalState};
+use crate::state::{
+    Config, EndReason, GpuModel, Node, Region, Rental, RentalState, Stake, StakePool,
+};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct OpenRentalArgs {
@@ -49,6 +51,27 @@ pub fn validate_open(
         CalorError::InvalidSshKey
     );
     Ok(())
+}
+
+/// The routing priority a renter's stake earns: the tier of its stake that was held across
+/// an epoch boundary. No stake account, no priority.
+pub fn rental_priority(
+    config: &Config,
+    renter: &Pubkey,
+    stake: Option<&Stake>,
+    pool: Option<&StakePool>,
+) -> Result<u8> {
+    match (stake, pool) {
+        (None, None) => Ok(0),
+        (Some(stake), Some(pool)) => {
+            require_keys_eq!(stake.owner, *renter, CalorError::NotStakeOwner);
+            Ok(crate::math::priority_tier(
+                stake.effective_active(pool.epoch),
+                &config.params.staking.priority_tiers,
+            ))
+        }
+        _ => err!(CalorError::StakeWithoutPool),
+    }
 }
 
 /// Hours added by `extend` keep the rental within the 90-day maximum.

@@ -4,14 +4,15 @@ use anchor_spl::token_interface::{
     TransferChecked,
 };
 
-use crate::constants::{CONFIG_SEED, ESCROW_SEED, RENTAL_SEED};
+use crate::constants::{CONFIG_SEED, ESCROW_SEED, RENTAL_SEED, STAKE_POOL_SEED};
 use crate::errors::CalorError;
 use crate::events::RentalSettled;
 use crate::math;
-use crate::state::{Config, PaymentKind, Rental};
+use crate::state::{Config, PaymentKind, Rental, StakePool};
 
-/// Pays out an ended Calor rental, exactly once: the provider's payout wallet and the
-/// treasury receive their shares, `burn_bps` of the spent tokens are burned, the renter gets
+/// Pays out an ended Calor rental, exactly once: the provider's payout wallet receives its
+/// share, the protocol fee is split between the stakers' rewards vault
+/// (`staker_fee_share_bps`) and the treasury, `burn_bps` of the spent tokens are burned, the renter gets
 /// the unused remainder; the escrow and the rental are closed and their rent returned to
 /// the renter. Anyone may send it (a missing recipient token account can be created by anyone).
 #[derive(Accounts)]
@@ -37,6 +38,11 @@ pub struct SettleCalor<'info> {
     #[account(mut, token::mint = calor_mint, token::authority = config.treasury,
               token::token_program = token_program)]
     pub treasury_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(seeds = [STAKE_POOL_SEED], bump = stake_pool.bump)]
+    pub stake_pool: Box<Account<'info, StakePool>>,
+    /// Rewards are counted from its balance at each epoch's end (`advance_epoch`).
+    #[account(mut, address = stake_pool.rewards_vault)]
+    pub rewards_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     /// CHECK: only receives the closed accounts' lamports; verified by `address`.
     #[account(mut, address = rental.renter @ CalorError::Unauthorized)]
     pub renter: UncheckedAccount<'info>,
@@ -93,7 +99,13 @@ pub fn handler(ctx: Context<SettleCalor>) -> Result<()> {
         let to = a.provider_token.as_ref().ok_or(CalorError::WrongPayee)?;
         a.pay_out(to.to_account_info(), split.provider, signer)?;
     }
-    a.pay_out(a.treasury_token.to_account_info(), split.fee, signer)?;
+    let staker_rewards = math::bps_of(split.fee, a.config.params.staking.staker_fee_share_bps)?;
+    a.pay_out(a.rewards_vault.to_account_info(), staker_rewards, signer)?;
+    a.pay_out(
+        a.treasury_token.to_account_info(),
+        split.fee - staker_rewards,
+        signer,
+    )?;
     a.pay_out(a.renter_token.to_account_info(), refund, signer)?;
     if split.burn > 0 {
         burn(
@@ -123,6 +135,7 @@ pub fn handler(ctx: Context<SettleCalor>) -> Result<()> {
         payment: PaymentKind::Calor,
         provider_amount: split.provider,
         fee: split.fee,
+        staker_rewards,
         burned: split.burn,
         refund,
     });

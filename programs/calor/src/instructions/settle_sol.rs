@@ -53,6 +53,7 @@ pub fn handler(ctx: Context<SettleSol>) -> Result<()> {
         payment: PaymentKind::Sol,
         provider_amount: split.provider,
         fee: split.fee,
+        staker_rewards: 0,
         burned: 0,
         refund: split.refund,
     });

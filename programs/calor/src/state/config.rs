@@ -1,6 +1,8 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{BPS_DENOMINATOR, MAX_CALOR_SUBSIDY_BPS, MAX_DURATION_SECS};
+use crate::constants::{
+    BPS_DENOMINATOR, MAX_CALOR_SUBSIDY_BPS, MAX_DURATION_SECS, MAX_PERIOD_SECS, PRIORITY_TIERS,
+};
 use crate::errors::CalorError;
 
 /// The protocol's singleton settings. PDA: `[CONFIG_SEED]`.
@@ -41,6 +43,23 @@ pub struct ConfigParams {
     pub queue_timeout_secs: u32,
     /// A node whose last heartbeat is older than this may have its rentals reclaimed.
     pub heartbeat_timeout_secs: u32,
+    pub staking: StakingParams,
+}
+
+/// Staking, rewards and governance.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Debug, PartialEq, Eq)]
+pub struct StakingParams {
+    /// Rewards are distributed once per epoch.
+    pub epoch_secs: u32,
+    /// Share of each Calor protocol fee that goes to stakers (the rest to the treasury).
+    pub staker_fee_share_bps: u16,
+    /// Active stake (base units) needed for routing priority 1, 2 and 3.
+    pub priority_tiers: [u64; PRIORITY_TIERS],
+    /// Votes cast, as a share of all stake at the snapshot, for a proposal to count.
+    pub quorum_bps: u16,
+    pub voting_period_secs: u32,
+    /// Stake (base units) a proposer must hold.
+    pub min_stake_to_propose: u64,
 }
 
 /// Pyth `PriceUpdateV2` settings for SOL/USD.
@@ -85,6 +104,30 @@ impl ConfigParams {
                 CalorError::InvalidDuration
             );
         }
+        self.staking.validate()
+    }
+}
+
+impl StakingParams {
+    pub fn validate(&self) -> Result<()> {
+        for secs in [self.epoch_secs, self.voting_period_secs] {
+            require!(
+                (1..=MAX_PERIOD_SECS).contains(&secs),
+                CalorError::InvalidPeriod
+            );
+        }
+        require!(
+            self.staker_fee_share_bps <= BPS_DENOMINATOR,
+            CalorError::BpsOutOfRange
+        );
+        require!(
+            self.priority_tiers[0] > 0 && self.priority_tiers.windows(2).all(|w| w[0] < w[1]),
+            CalorError::InvalidPriorityTiers
+        );
+        require!(
+            (1..=BPS_DENOMINATOR).contains(&self.quorum_bps),
+            CalorError::InvalidQuorum
+        );
         Ok(())
     }
 }

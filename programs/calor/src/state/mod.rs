@@ -1,13 +1,23 @@
 pub mod config;
+pub mod epoch_record;
 pub mod gpu_model;
 pub mod node;
+pub mod proposal;
 pub mod provider;
 pub mod region;
 pub mod rental;
+pub mod stake;
+pub mod stake_pool;
+pub mod vote_record;
 
 pub use config::*;
+pub use epoch_record::*;
 pub use gpu_model::*;
 pub use node::*;
+pub use proposal::*;
 pub use provider::*;
 pub use region::*;
 pub use rental::*;
+pub use stake::*;
+pub use stake_pool::*;
+pub use vote_record::*;
