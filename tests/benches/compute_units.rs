@@ -2,7 +2,7 @@
 //! Run: cargo bench -p calor-tests --ignore-rust-version --bench compute_units
 use calor::instructions::UpdateConfigArgs;
 use calor_client::{instructions as ix, pda};
-use calor_tests::fixtures::Protocol;
+use calor_tests::fixtures::{Protocol, CALOR};
 use calor_tests::market::{Market, H100_SXM};
 use calor_tests::outcome::{OutcomeExt, Success};
 use calor_tests::spl::TokenProgram;
@@ -248,6 +248,73 @@ fn main() {
     t.add(
         "sweep_fees",
         send(&mut m.env, ix::sweep_fees(treasury), &op, "sweep"),
+    );
+
+    // staking, rewards and governance
+    let whale = m.staker();
+    t.add(
+        "stake",
+        m.try_stake(&whale, 50_000 * CALOR).expect_ok("stake"),
+    );
+    t.add(
+        "advance_epoch (activates stake)",
+        m.advance_epoch().expect_ok("advance"),
+    );
+    t.add(
+        "add_stake (with epoch record)",
+        m.try_stake(&whale, 1_000 * CALOR).expect_ok("add"),
+    );
+    m.fund_rewards(1_000_000);
+    t.add(
+        "advance_epoch (distributes rewards)",
+        m.advance_epoch().expect_ok("advance"),
+    );
+    t.add(
+        "claim_rewards",
+        m.try_claim_rewards(&whale).expect_ok("claim"),
+    );
+    t.add(
+        "unstake",
+        m.try_unstake(&whale, 1_000 * CALOR).expect_ok("unstake"),
+    );
+    m.refresh_sol_price();
+    let staked_renter = calor_tests::staking::Staker {
+        keypair: renter.insecure_clone(),
+        token,
+    };
+    m.try_stake(&staked_renter, 10_000 * CALOR)
+        .expect_ok("stake");
+    m.advance_epoch().expect_ok("advance");
+    m.refresh_sol_price();
+    let staked_id = pda::cheapest_rental_id(&rp, second_try_id + 1, false);
+    t.add(
+        "open_rental_sol (with stake priority)",
+        send(
+            &mut m.env,
+            ix::open_rental_sol_with(
+                rp,
+                H100_SXM,
+                m.price_update,
+                Market::open_args(staked_id, 2),
+                true,
+            ),
+            &renter,
+            "open staked",
+        ),
+    );
+    let action = calor::state::ProposalAction::SetFees {
+        protocol_fee_bps: 400,
+        burn_bps: 2_000,
+        calor_subsidy_bps: 5_000,
+    };
+    let (id, proposed) = m.try_propose(&whale, action);
+    t.add("propose", proposed.expect_ok("propose"));
+    m.env.advance_secs(1);
+    t.add("vote", m.try_vote(&whale, id, true).expect_ok("vote"));
+    m.env.advance_secs(3 * 86_400);
+    t.add(
+        "execute_proposal (fees)",
+        m.try_execute(id, None).expect_ok("execute"),
     );
 
     let so = std::fs::metadata(calor_tests::env::program_path())

@@ -10,7 +10,9 @@ pub mod fixtures;
 pub mod market;
 pub mod outcome;
 pub mod pyth;
+pub mod rng;
 pub mod spl;
+pub mod staking;
 
 pub use env::TestEnv;
 pub use outcome::{Failure, Outcome, Success};

@@ -239,6 +239,19 @@ impl Market {
         self.env.send(&[ix], renter, &[])
     }
 
+    /// The config authority pauses or unpauses the protocol.
+    pub fn set_paused(&mut self, paused: bool) {
+        let admin = self.authority.insecure_clone();
+        let ix = ix::update_config(
+            admin.pubkey(),
+            calor::instructions::UpdateConfigArgs {
+                paused: Some(paused),
+                ..Default::default()
+            },
+        );
+        self.env.send(&[ix], &admin, &[]).expect_ok("pause flag");
+    }
+
     /// Opens a SOL rental at `id`, then the default operator's node 0 claims and starts it.
     pub fn running_sol_rental(&mut self, renter: &Keypair, id: u64, hours: u32) -> Pubkey {
         let rental = pda::rental(&renter.pubkey(), id);

@@ -13,25 +13,10 @@ use calor_client::instructions::{self as ix, CalorPayouts};
 use calor_client::{pda, Instruction};
 use calor_tests::market::{Market, OperatorHandle, EU_WEST, H100_SXM, RATE, US_EAST};
 use calor_tests::outcome::Success;
+use calor_tests::rng::Rng;
 use calor_tests::spl;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-
-/// splitmix64: tiny, seedable, and good enough to pick actions.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 struct Live {
     address: Pubkey,

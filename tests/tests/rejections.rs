@@ -3,7 +3,6 @@ use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::system_instruction;
 use calor::errors::CalorError;
-use calor::instructions::UpdateConfigArgs;
 use calor::state::RentalState;
 use calor_client::{instructions as ix, pda};
 use calor_tests::market::{Market, EU_WEST, H100_SXM, H200, RATE, US_EAST};
@@ -422,17 +421,7 @@ fn a_paused_protocol_still_lets_money_out() {
     let (renter2, _) = m.renter();
     m.try_open_sol(&renter2, H100_SXM, Market::open_args(1, 2))
         .expect_ok("queued rental");
-    let admin = m.authority.insecure_clone();
-    let pause = |paused| {
-        ix::update_config(
-            admin.pubkey(),
-            UpdateConfigArgs {
-                paused: Some(paused),
-                ..Default::default()
-            },
-        )
-    };
-    m.env.send(&[pause(true)], &admin, &[]).expect_ok("pause");
+    m.set_paused(true);
     m.try_open_sol(&renter, H100_SXM, Market::open_args(5, 2))
         .expect_calor_err(CalorError::Paused);
     let op = m.operator.authority.insecure_clone();
@@ -467,9 +456,7 @@ fn a_paused_protocol_still_lets_money_out() {
         .expect_ok("complete while paused");
     m.settle_sol(&rental, &renter)
         .expect_ok("settle while paused");
-    m.env
-        .send(&[pause(false)], &admin, &[])
-        .expect_ok("unpause");
+    m.set_paused(false);
     m.refresh_sol_price();
     m.try_open_sol(&renter, H100_SXM, Market::open_args(5, 2))
         .expect_ok("open after unpause");

@@ -116,6 +116,9 @@ fn main() {
     );
 
     step(6, "the same with Calor: 4 hours at a 50% subsidy, stopped after 1 hour, 20% of the spent Calor burned");
+    // a holder stakes before the rental, so that the fee's staker share has someone to go to
+    let staker = m.active_staker(1_000 * calor_tests::fixtures::CALOR);
+    println!("    a holder stakes 1,000 Calor; an epoch later the stake is active");
     let admin = m.authority.insecure_clone();
     m.env
         .send(
@@ -164,6 +167,19 @@ fn main() {
         supply as f64 / 1e6,
         spl::mint(&m.env, &m.protocol.calor_mint).supply as f64 / 1e6,
         e.refund as f64 / 1e6
+    );
+
+    step(
+        7,
+        "stakers: the epoch ends, rewards are distributed and claimed",
+    );
+    m.advance_epoch().expect_ok("advance epoch");
+    let before = spl::balance(&m.env, &staker.token);
+    m.try_claim_rewards(&staker).expect_ok("claim rewards");
+    println!(
+        "    {} Calor of the fee went to the rewards vault; the staker claims {} Calor",
+        e.staker_rewards as f64 / 1e6,
+        (spl::balance(&m.env, &staker.token) - before) as f64 / 1e6
     );
 
     println!("\nThe flow ends here for now: the local RPC chain and the provisioner come next.");
