@@ -26,6 +26,17 @@ fn main() {
     let mut env = TestEnv::new();
     let protocol = Protocol::prepare(&mut env, TokenProgram::Token);
     t.add("initialize", protocol.initialize(&mut env));
+    let authority = env.upgrade_authority.insecure_clone();
+    let init_staking = ix::init_staking(
+        authority.pubkey(),
+        protocol.calor_mint,
+        protocol.token_program.id(),
+    );
+    t.add(
+        "init_staking",
+        env.send(&[init_staking], &authority, &[])
+            .expect_ok("init staking"),
+    );
 
     let mut m = Market::new();
     let admin = m.authority.insecure_clone();
