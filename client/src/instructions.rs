@@ -295,7 +295,7 @@ pub fn open_rental_calor_with(
     args: OpenRentalArgs,
     staked: bool,
 ) -> Instruction {
-    let (stake, stake_pool) = stake_accounts(&renter, staked);
+    let (stake, _) = stake_accounts(&renter, staked);
     let rental = pda::rental(&renter, args.id);
     build(
         acc::OpenRentalCalor {
@@ -307,7 +307,7 @@ pub fn open_rental_calor_with(
             renter_token,
             escrow: pda::escrow(&rental),
             stake,
-            stake_pool,
+            stake_pool: pda::stake_pool(),
             renter,
             token_program,
             system_program: system_program::ID,

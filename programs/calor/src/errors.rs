@@ -129,7 +129,7 @@ pub enum CalorError {
     NothingToClaim,
     #[msg("the stake account belongs to someone else")]
     NotStakeOwner,
-    #[msg("a stake account is given without the stake pool, or the other way round")]
+    #[msg("a stake account is given without the stake pool")]
     StakeWithoutPool,
     #[msg("not enough stake to make a proposal")]
     InsufficientStakeToPropose,

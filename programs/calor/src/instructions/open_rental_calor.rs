@@ -39,8 +39,10 @@ pub struct OpenRentalCalor<'info> {
     /// The renter's stake, for routing priority (owner checked in `rental_priority`; a
     /// `Stake` only exists at its PDA).
     pub stake: Option<Box<Account<'info, Stake>>>,
-    /// Needed with `stake`, for the current epoch.
-    pub stake_pool: Option<Box<Account<'info, StakePool>>>,
+    /// Required here (not only with `stake`): settling a Calor rental pays the stakers'
+    /// share into the pool's rewards vault, so a Calor rental may only exist once staking
+    /// is set up, or its settlement could never run.
+    pub stake_pool: Box<Account<'info, StakePool>>,
     #[account(mut)]
     pub renter: Signer<'info>,
     pub token_program: Interface<'info, TokenInterface>,
@@ -59,7 +61,7 @@ pub fn handler(ctx: Context<OpenRentalCalor>, args: OpenRentalArgs) -> Result<()
         &a.config,
         &a.renter.key(),
         a.stake.as_deref().map(|s| &**s),
-        a.stake_pool.as_deref().map(|p| &**p),
+        Some(&**a.stake_pool),
     )?;
     let market = math::usd_cost(args.hourly_rate_micro_usd, args.hours)?;
     let usd = math::subsidised_usd(market, a.config.params.calor_subsidy_bps)?;

@@ -62,7 +62,7 @@ pub fn rental_priority(
     pool: Option<&StakePool>,
 ) -> Result<u8> {
     match (stake, pool) {
-        (None, None) => Ok(0),
+        (None, _) => Ok(0),
         (Some(stake), Some(pool)) => {
             require_keys_eq!(stake.owner, *renter, CalorError::NotStakeOwner);
             Ok(crate::math::priority_tier(
@@ -70,7 +70,7 @@ pub fn rental_priority(
                 &config.params.staking.priority_tiers,
             ))
         }
-        _ => err!(CalorError::StakeWithoutPool),
+        (Some(_), None) => err!(CalorError::StakeWithoutPool),
     }
 }
 
