@@ -60,6 +60,15 @@ impl Market {
     }
 
     pub fn new_with(token_program: TokenProgram) -> Self {
+        Self::build(token_program, true)
+    }
+
+    /// The same market before the authority has set up staking.
+    pub fn without_staking() -> Self {
+        Self::build(TokenProgram::Token, false)
+    }
+
+    fn build(token_program: TokenProgram, staking: bool) -> Self {
         let (mut env, protocol) = initialized_env(token_program);
         let authority = env.upgrade_authority.insecure_clone();
         let mut setup = Vec::new();
@@ -72,19 +81,16 @@ impl Market {
         for chunk in setup.chunks(4) {
             env.send(chunk, &authority, &[]).expect_ok("catalog");
         }
-        env.send(
-            &[
-                ix::post_calor_price(authority.pubkey(), CALOR_USD_MICRO),
-                ix::init_staking(
-                    authority.pubkey(),
-                    protocol.calor_mint,
-                    protocol.token_program.id(),
-                ),
-            ],
-            &authority,
-            &[],
-        )
-        .expect_ok("post calor price, init staking");
+        let mut ixs = vec![ix::post_calor_price(authority.pubkey(), CALOR_USD_MICRO)];
+        if staking {
+            ixs.push(ix::init_staking(
+                authority.pubkey(),
+                protocol.calor_mint,
+                protocol.token_program.id(),
+            ));
+        }
+        env.send(&ixs, &authority, &[])
+            .expect_ok("post calor price, init staking");
         let treasury = protocol.treasury.pubkey();
         let treasury_token = spl::create_token_account(
             &mut env,

@@ -252,3 +252,35 @@ fn priority_comes_from_stake_held_across_an_epoch() {
         .send(&[bad], &renter, &[])
         .expect_calor_err(CalorError::StakeWithoutPool);
 }
+
+#[test]
+fn no_calor_rental_before_staking_is_set_up() {
+    // its settlement pays the stakers' share into the pool's vault, so it could never settle
+    let mut m = Market::without_staking();
+    let (renter, token) = m.renter();
+    m.try_open_calor(&renter, token, H100_SXM, Market::open_args(1, 4))
+        .expect_anchor_err(anchor_lang::error::ErrorCode::AccountNotInitialized);
+    m.try_open_sol(&renter, H100_SXM, Market::open_args(2, 2))
+        .expect_ok("SOL rentals do not need it");
+    let stranger = m.env.funded_keypair();
+    let (mint, program) = (m.protocol.calor_mint, m.protocol.token_program.id());
+    m.env
+        .send(
+            &[ix::init_staking(stranger.pubkey(), mint, program)],
+            &stranger,
+            &[],
+        )
+        .expect_calor_err(CalorError::NotConfigAuthority);
+    let admin = m.authority.insecure_clone();
+    let init = ix::init_staking(
+        admin.pubkey(),
+        m.protocol.calor_mint,
+        m.protocol.token_program.id(),
+    );
+    m.env
+        .send(std::slice::from_ref(&init), &admin, &[])
+        .expect_ok("init staking");
+    m.env.send(&[init], &admin, &[]).expect_err("only once");
+    m.try_open_calor(&renter, token, H100_SXM, Market::open_args(1, 4))
+        .expect_ok("open");
+}
