@@ -16,6 +16,7 @@ pub mod instructions;
 pub mod math;
 pub mod oracle;
 pub mod state;
+pub mod transfers;
 
 use instructions::*;
 use state::ProposalAction;

@@ -3,8 +3,9 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::constants::{CONFIG_SEED, STAKE_POOL_SEED, STAKE_SEED};
 use crate::errors::CalorError;
-use crate::instructions::staking_rules::{add_pending, emit_changed, Vaults};
+use crate::instructions::staking_rules::deposit_pending;
 use crate::state::{Config, EpochRecord, Stake, StakePool};
+use crate::transfers::TokensIn;
 
 /// Adds to an existing stake. The new tokens earn from the next epoch on; what was already
 /// active keeps earning.
@@ -36,18 +37,13 @@ pub fn handler(ctx: Context<AddStake>, amount: u64) -> Result<()> {
     let a = &mut *ctx.accounts;
     a.stake
         .sync(&a.stake_pool, a.epoch_record.as_deref().map(|r| &**r))?;
-    let vaults = Vaults {
-        pool: &a.stake_pool,
+    let tokens = TokensIn {
+        token_program: &a.token_program,
         mint: &a.calor_mint,
-        token_program: a.token_program.to_account_info(),
+        from: &a.owner_token,
+        authority: &a.owner,
+        to: &mut a.stake_vault,
     };
-    let received = vaults.deposit(
-        a.owner_token.to_account_info(),
-        a.owner.to_account_info(),
-        &mut a.stake_vault,
-        amount,
-    )?;
-    add_pending(&mut a.stake_pool, &mut a.stake, received)?;
-    emit_changed(&a.stake_pool, &a.stake, received, 0);
+    deposit_pending(&mut a.stake_pool, &mut a.stake, tokens, amount)?;
     Ok(())
 }

@@ -1,13 +1,12 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{
-    transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked,
-};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::constants::{CONFIG_SEED, ESCROW_SEED, RENTAL_SEED};
 use crate::errors::CalorError;
 use crate::instructions::extend_sol::record_extension;
 use crate::instructions::rental_rules::validate_extend;
 use crate::state::{Config, PaymentKind, Rental};
+use crate::transfers::TokensIn;
 use crate::{math, oracle};
 
 /// The renter buys more hours of a running Calor rental at its subsidised rate.
@@ -32,32 +31,18 @@ pub struct ExtendCalor<'info> {
 
 pub fn handler(ctx: Context<ExtendCalor>, hours: u32) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let a = &ctx.accounts;
+    let a = &mut *ctx.accounts;
     validate_extend(&a.config, &a.rental, hours, now)?;
     let market = math::usd_cost(a.rental.hourly_rate_micro_usd, hours)?;
     let usd = math::subsidised_usd(market, a.config.params.calor_subsidy_bps)?;
     let tokens = oracle::usd_to_calor(&a.config, now, usd)?;
-    let held_before = a.escrow.amount;
-    transfer_checked(
-        CpiContext::new(
-            a.token_program.key(),
-            TransferChecked {
-                from: a.renter_token.to_account_info(),
-                mint: a.calor_mint.to_account_info(),
-                to: a.escrow.to_account_info(),
-                authority: a.renter.to_account_info(),
-            },
-        ),
-        tokens,
-        a.calor_mint.decimals,
-    )?;
-    // What arrived, not what was sent (see open_rental_calor).
-    ctx.accounts.escrow.reload()?;
-    let received = ctx
-        .accounts
-        .escrow
-        .amount
-        .checked_sub(held_before)
-        .ok_or(CalorError::MathOverflow)?;
+    let received = TokensIn {
+        token_program: &a.token_program,
+        mint: &a.calor_mint,
+        from: &a.renter_token,
+        authority: &a.renter,
+        to: &mut a.escrow,
+    }
+    .transfer(tokens)?;
     record_extension(&mut ctx.accounts.rental, hours, received, usd)
 }

@@ -1,13 +1,13 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{
-    transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked,
-};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::constants::{ESCROW_SEED, RENTAL_SEED};
 use crate::errors::CalorError;
-use crate::instructions::open_rental_sol::emit_opened;
-use crate::instructions::rental_rules::{rental_priority, validate_open, OpenRentalArgs};
-use crate::state::{Config, GpuModel, PaymentKind, Region, Rental, RentalState, Stake, StakePool};
+use crate::instructions::rental_rules::{
+    emit_opened, queued_rental, rental_priority, validate_open, OpenRentalArgs, Payment,
+};
+use crate::state::{Config, GpuModel, PaymentKind, Region, Rental, Stake, StakePool};
+use crate::transfers::TokensIn;
 use crate::{math, oracle};
 
 #[derive(Accounts)]
@@ -50,7 +50,7 @@ pub struct OpenRentalCalor<'info> {
 }
 
 pub fn handler(ctx: Context<OpenRentalCalor>, args: OpenRentalArgs) -> Result<()> {
-    let a = &ctx.accounts;
+    let a = &mut *ctx.accounts;
     validate_open(
         &a.config,
         &a.gpu_model,
@@ -72,49 +72,31 @@ pub fn handler(ctx: Context<OpenRentalCalor>, args: OpenRentalArgs) -> Result<()
     let now = Clock::get()?.unix_timestamp;
     let tokens = oracle::usd_to_calor(&a.config, now, usd)?;
 
-    transfer_checked(
-        CpiContext::new(
-            a.token_program.key(),
-            TransferChecked {
-                from: a.renter_token.to_account_info(),
-                mint: a.calor_mint.to_account_info(),
-                to: a.escrow.to_account_info(),
-                authority: a.renter.to_account_info(),
-            },
-        ),
-        tokens,
-        a.calor_mint.decimals,
-    )?;
-    // What arrived, not what was sent: a Token-2022 transfer fee would otherwise leave the
-    // escrow owing more than it holds.
-    ctx.accounts.escrow.reload()?;
-    let received = ctx.accounts.escrow.amount;
-    let rental = &mut ctx.accounts.rental;
-    rental.set_inner(Rental {
-        renter: ctx.accounts.renter.key(),
-        id: args.id,
-        gpu_model: ctx.accounts.gpu_model.id,
-        region: args.region,
-        node: None,
-        payee: Pubkey::default(),
-        hourly_rate_micro_usd: args.hourly_rate_micro_usd,
-        hours: args.hours,
-        payment: PaymentKind::Calor,
+    let received = TokensIn {
+        token_program: &a.token_program,
+        mint: &a.calor_mint,
+        from: &a.renter_token,
+        authority: &a.renter,
+        to: &mut a.escrow,
+    }
+    .transfer(tokens)?;
+    let payment = Payment {
+        kind: PaymentKind::Calor,
         escrowed: received,
         usd_paid_micro: usd,
-        protocol_fee_bps: ctx.accounts.config.params.protocol_fee_bps,
-        burn_bps: ctx.accounts.config.params.burn_bps,
-        created_at: now,
-        claimed_at: 0,
-        started_at: 0,
-        ends_at: 0,
-        served_secs: 0,
-        state: RentalState::Queued,
-        priority,
+        paid_at: now,
         escrow_bump: ctx.bumps.escrow,
-        bump: ctx.bumps.rental,
-        ssh_public_key: args.ssh_public_key,
-    });
-    emit_opened(rental);
+    };
+    let rental = queued_rental(
+        ctx.accounts.renter.key(),
+        ctx.accounts.gpu_model.id,
+        args,
+        &ctx.accounts.config.params,
+        payment,
+        priority,
+        ctx.bumps.rental,
+    );
+    ctx.accounts.rental.set_inner(rental);
+    emit_opened(&ctx.accounts.rental);
     Ok(())
 }

@@ -4,9 +4,10 @@ use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
 
 use crate::constants::RENTAL_SEED;
 use crate::errors::CalorError;
-use crate::events::RentalOpened;
-use crate::instructions::rental_rules::{rental_priority, validate_open, OpenRentalArgs};
-use crate::state::{Config, GpuModel, PaymentKind, Region, Rental, RentalState, Stake, StakePool};
+use crate::instructions::rental_rules::{
+    emit_opened, queued_rental, rental_priority, validate_open, OpenRentalArgs, Payment,
+};
+use crate::state::{Config, GpuModel, PaymentKind, Region, Rental, Stake, StakePool};
 use crate::{math, oracle};
 
 #[derive(Accounts)]
@@ -69,45 +70,23 @@ pub fn handler(ctx: Context<OpenRentalSol>, args: OpenRentalArgs) -> Result<()> 
         ),
         lamports,
     )?;
-    let rental = &mut ctx.accounts.rental;
-    rental.set_inner(Rental {
-        renter: ctx.accounts.renter.key(),
-        id: args.id,
-        gpu_model: ctx.accounts.gpu_model.id,
-        region: args.region,
-        node: None,
-        payee: Pubkey::default(),
-        hourly_rate_micro_usd: args.hourly_rate_micro_usd,
-        hours: args.hours,
-        payment: PaymentKind::Sol,
+    let payment = Payment {
+        kind: PaymentKind::Sol,
         escrowed: lamports,
         usd_paid_micro: usd,
-        protocol_fee_bps: ctx.accounts.config.params.protocol_fee_bps,
-        burn_bps: 0,
-        created_at: now,
-        claimed_at: 0,
-        started_at: 0,
-        ends_at: 0,
-        served_secs: 0,
-        state: RentalState::Queued,
-        priority,
+        paid_at: now,
         escrow_bump: 0,
-        bump: ctx.bumps.rental,
-        ssh_public_key: args.ssh_public_key,
-    });
-    emit_opened(rental);
+    };
+    let rental = queued_rental(
+        ctx.accounts.renter.key(),
+        ctx.accounts.gpu_model.id,
+        args,
+        &ctx.accounts.config.params,
+        payment,
+        priority,
+        ctx.bumps.rental,
+    );
+    ctx.accounts.rental.set_inner(rental);
+    emit_opened(&ctx.accounts.rental);
     Ok(())
-}
-
-pub(crate) fn emit_opened(rental: &Account<Rental>) {
-    emit!(RentalOpened {
-        rental: rental.key(),
-        renter: rental.renter,
-        gpu_model: rental.gpu_model,
-        region: rental.region,
-        hours: rental.hours,
-        payment: rental.payment,
-        escrowed: rental.escrowed,
-        usd_paid_micro: rental.usd_paid_micro,
-    });
 }

@@ -3,9 +3,10 @@ use anchor_lang::prelude::*;
 
 use crate::constants::{MAX_RENTAL_HOURS, MAX_SSH_KEY_LEN};
 use crate::errors::CalorError;
-use crate::events::RentalEnded;
+use crate::events::{RentalEnded, RentalOpened};
 use crate::state::{
-    Config, EndReason, GpuModel, Node, Region, Rental, RentalState, Stake, StakePool,
+    Config, ConfigParams, EndReason, GpuModel, Node, PaymentKind, Region, Rental, RentalState,
+    Stake, StakePool,
 };
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -51,6 +52,71 @@ pub fn validate_open(
         CalorError::InvalidSshKey
     );
     Ok(())
+}
+
+/// What a renter put into escrow at open, and when.
+pub struct Payment {
+    pub kind: PaymentKind,
+    /// Lamports or Calor base units that arrived in escrow.
+    pub escrowed: u64,
+    pub usd_paid_micro: u64,
+    pub paid_at: i64,
+    /// The bump of the Calor escrow token account; 0 for SOL.
+    pub escrow_bump: u8,
+}
+
+/// A rental as `open_rental_*` record it: queued, with the protocol fee (and, for Calor,
+/// the burn) in force now, so that later config changes cannot take more from it.
+pub fn queued_rental(
+    renter: Pubkey,
+    gpu_model: u16,
+    args: OpenRentalArgs,
+    params: &ConfigParams,
+    payment: Payment,
+    priority: u8,
+    bump: u8,
+) -> Rental {
+    Rental {
+        renter,
+        id: args.id,
+        gpu_model,
+        region: args.region,
+        node: None,
+        payee: Pubkey::default(),
+        hourly_rate_micro_usd: args.hourly_rate_micro_usd,
+        hours: args.hours,
+        payment: payment.kind,
+        escrowed: payment.escrowed,
+        usd_paid_micro: payment.usd_paid_micro,
+        protocol_fee_bps: params.protocol_fee_bps,
+        burn_bps: match payment.kind {
+            PaymentKind::Sol => 0,
+            PaymentKind::Calor => params.burn_bps,
+        },
+        created_at: payment.paid_at,
+        claimed_at: 0,
+        started_at: 0,
+        ends_at: 0,
+        served_secs: 0,
+        state: RentalState::Queued,
+        priority,
+        escrow_bump: payment.escrow_bump,
+        bump,
+        ssh_public_key: args.ssh_public_key,
+    }
+}
+
+pub fn emit_opened(rental: &Account<Rental>) {
+    emit!(RentalOpened {
+        rental: rental.key(),
+        renter: rental.renter,
+        gpu_model: rental.gpu_model,
+        region: rental.region,
+        hours: rental.hours,
+        payment: rental.payment,
+        escrowed: rental.escrowed,
+        usd_paid_micro: rental.usd_paid_micro,
+    });
 }
 
 /// The routing priority a renter's stake earns: the tier of its stake that was held across

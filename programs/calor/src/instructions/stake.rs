@@ -3,8 +3,9 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::constants::{CONFIG_SEED, STAKE_POOL_SEED, STAKE_SEED};
 use crate::errors::CalorError;
-use crate::instructions::staking_rules::{add_pending, emit_changed, Vaults};
+use crate::instructions::staking_rules::deposit_pending;
 use crate::state::{Config, Stake, StakePool};
+use crate::transfers::TokensIn;
 
 /// Opens the owner's stake account with a first deposit. The tokens earn from the next
 /// epoch on.
@@ -33,17 +34,6 @@ pub struct CreateStake<'info> {
 pub fn handler(ctx: Context<CreateStake>, amount: u64) -> Result<()> {
     require!(!ctx.accounts.config.paused, CalorError::Paused);
     let a = &mut *ctx.accounts;
-    let vaults = Vaults {
-        pool: &a.stake_pool,
-        mint: &a.calor_mint,
-        token_program: a.token_program.to_account_info(),
-    };
-    let received = vaults.deposit(
-        a.owner_token.to_account_info(),
-        a.owner.to_account_info(),
-        &mut a.stake_vault,
-        amount,
-    )?;
     a.stake.set_inner(Stake {
         owner: a.owner.key(),
         active: 0,
@@ -54,7 +44,13 @@ pub fn handler(ctx: Context<CreateStake>, amount: u64) -> Result<()> {
         last_changed_slot: 0,
         bump: ctx.bumps.stake,
     });
-    add_pending(&mut a.stake_pool, &mut a.stake, received)?;
-    emit_changed(&a.stake_pool, &a.stake, received, 0);
+    let tokens = TokensIn {
+        token_program: &a.token_program,
+        mint: &a.calor_mint,
+        from: &a.owner_token,
+        authority: &a.owner,
+        to: &mut a.stake_vault,
+    };
+    deposit_pending(&mut a.stake_pool, &mut a.stake, tokens, amount)?;
     Ok(())
 }

@@ -1,12 +1,13 @@
-//! What the staking instructions share: moving tokens in and out of the pool's vaults and
+//! What the staking instructions share: moving tokens into and out of the pool's vaults and
 //! keeping a stake and the pool totals in step.
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{transfer_checked, Mint, TokenAccount, TransferChecked};
+use anchor_spl::token_interface::{transfer_checked, Mint, TransferChecked};
 
 use crate::constants::STAKE_POOL_SEED;
 use crate::errors::CalorError;
 use crate::events::StakeChanged;
 use crate::state::{Stake, StakePool};
+use crate::transfers::TokensIn;
 
 /// Accounts every instruction that moves stake or rewards uses.
 pub struct Vaults<'a, 'info> {
@@ -16,34 +17,6 @@ pub struct Vaults<'a, 'info> {
 }
 
 impl<'info> Vaults<'_, 'info> {
-    /// Pulls `amount` from the owner's token account into `vault`; returns what arrived
-    /// (a Token-2022 transfer fee would make it less than what was sent).
-    pub fn deposit(
-        &self,
-        from: AccountInfo<'info>,
-        owner: AccountInfo<'info>,
-        vault: &mut InterfaceAccount<'info, TokenAccount>,
-        amount: u64,
-    ) -> Result<u64> {
-        require!(amount > 0, CalorError::ZeroAmount);
-        let before = vault.amount;
-        transfer_checked(
-            CpiContext::new(
-                self.token_program.key(),
-                TransferChecked {
-                    from,
-                    mint: self.mint.to_account_info(),
-                    to: vault.to_account_info(),
-                    authority: owner,
-                },
-            ),
-            amount,
-            self.mint.decimals,
-        )?;
-        vault.reload()?;
-        Ok(vault.amount.saturating_sub(before))
-    }
-
     /// Sends `amount` out of one of the pool's vaults, signed by the pool PDA.
     pub fn pay(
         &self,
@@ -69,8 +42,16 @@ impl<'info> Vaults<'_, 'info> {
     }
 }
 
-/// Books `received` tokens as pending stake for the current epoch.
-pub fn add_pending(pool: &mut StakePool, stake: &mut Stake, received: u64) -> Result<()> {
+/// Pulls `amount` into the stake vault and books what arrived as pending stake of the
+/// current epoch.
+pub fn deposit_pending(
+    pool: &mut StakePool,
+    stake: &mut Stake,
+    tokens: TokensIn,
+    amount: u64,
+) -> Result<()> {
+    require!(amount > 0, CalorError::ZeroAmount);
+    let received = tokens.transfer(amount)?;
     stake.pending = stake
         .pending
         .checked_add(received)
@@ -81,6 +62,7 @@ pub fn add_pending(pool: &mut StakePool, stake: &mut Stake, received: u64) -> Re
         .pending_stake
         .checked_add(received)
         .ok_or(CalorError::MathOverflow)?;
+    emit_changed(pool, stake, received, 0);
     Ok(())
 }
 
