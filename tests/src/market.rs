@@ -206,9 +206,15 @@ impl Market {
     /// A renter with 100 SOL and 1,000,000 Calor.
     pub fn renter(&mut self) -> (Keypair, Pubkey) {
         let renter = self.env.funded_keypair();
+        let token = self.fund_renter(&renter);
+        (renter, token)
+    }
+
+    /// Gives `renter` 1,000,000 Calor in a new token account, which it returns.
+    pub fn fund_renter(&mut self, renter: &Keypair) -> Pubkey {
         let token = spl::create_token_account(
             &mut self.env,
-            &renter,
+            renter,
             &self.protocol.calor_mint,
             &renter.pubkey(),
             self.protocol.token_program,
@@ -222,7 +228,7 @@ impl Market {
             1_000_000_000_000,
             self.protocol.token_program,
         );
-        (renter, token)
+        token
     }
 
     pub fn open_args(id: u64, hours: u32) -> OpenRentalArgs {
