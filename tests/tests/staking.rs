@@ -21,6 +21,8 @@ fn stake_earns_from_the_next_epoch_pro_rata() {
     m.fund_rewards(1_000);
     let e = m.advance_epoch().expect_ok("advance 0");
     assert_eq!(e.events::<EpochAdvanced>()[0].distributed, 0);
+    // the record's rent, paid by whoever advanced the epoch (57 bytes)
+    assert_eq!(m.env.lamports(&pda::epoch_record(0)), 1_287_600);
     assert_eq!(m.pool().active_stake, 400 * CALOR);
 
     // epoch 1: 401,000 over 400 Calor → a 300,750, b 100,250
