@@ -3,9 +3,13 @@
 //! the API and the CLI later, so that each of them derives addresses and encodes
 //! instructions exactly one way.
 pub mod accounts;
+pub mod catalog;
 pub mod instructions;
 pub mod pda;
+pub mod pyth;
 pub mod queue;
+#[cfg(feature = "rpc")]
+pub mod rpc;
 
 pub use anchor_lang::prelude::Pubkey;
 pub use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};

@@ -4,7 +4,8 @@
 //!
 //! Types: Anchor 1.2.2's `Pubkey` (solana-pubkey 3.0) re-exports solana-address 2.x, the
 //! same `Address` litesvm 0.17 uses, so keys and instructions cross without conversion.
-pub mod catalog;
+/// The launch catalog lives in the client crate, shared with `migrations/`.
+pub use calor_client::catalog;
 pub mod env;
 pub mod fixtures;
 pub mod market;

@@ -1,5 +1,14 @@
-//! The launch catalog: GPU models and regions, as `migrations/` will seed them.
+//! The launch catalog: GPU models and regions, as `migrations/` seeds them and the tests use them.
+use calor::constants::DEFAULT_MIN_RENTAL_MICRO_USD;
 use calor::instructions::{GpuModelArgs, RegionArgs};
+use calor::state::{CalorPriceParams, ConfigParams, OracleParams, StakingParams};
+
+use crate::pyth::SOL_USD_FEED_ID;
+
+/// Decimals of the Calor mint.
+pub const CALOR_DECIMALS: u8 = 6;
+/// One whole Calor token in base units.
+pub const CALOR: u64 = 1_000_000;
 
 pub struct GpuModelSpec {
     pub id: u16,
@@ -121,5 +130,39 @@ impl RegionSpec {
             longitude_micro_deg: self.longitude_micro_deg,
             active,
         }
+    }
+}
+
+/// The launch settings: 5% protocol fee, 20% of Calor spent burned, 50% Calor subsidy,
+/// $5 minimum, SOL/USD at most 60 s old with confidence within 2%, Calor rate within
+/// $0.0001–$1,000 and at most 1 h old, 15 min queue timeout, 5 min heartbeat timeout;
+/// one-day epochs, half of each Calor fee to stakers, priority from 1,000 / 10,000 /
+/// 100,000 Calor, a 3-day vote with a 20% quorum, 1,000 Calor to propose.
+pub fn launch_params() -> ConfigParams {
+    ConfigParams {
+        protocol_fee_bps: 500,
+        burn_bps: 2_000,
+        calor_subsidy_bps: 5_000,
+        min_rental_micro_usd: DEFAULT_MIN_RENTAL_MICRO_USD,
+        sol_usd_oracle: OracleParams {
+            feed_id: SOL_USD_FEED_ID,
+            max_age_secs: 60,
+            max_conf_bps: 200,
+        },
+        calor_price: CalorPriceParams {
+            max_age_secs: 3_600,
+            min_micro_usd: 100,
+            max_micro_usd: 1_000_000_000,
+        },
+        queue_timeout_secs: 900,
+        heartbeat_timeout_secs: 300,
+        staking: StakingParams {
+            epoch_secs: 86_400,
+            staker_fee_share_bps: 5_000,
+            priority_tiers: [CALOR * 1_000, CALOR * 10_000, CALOR * 100_000],
+            quorum_bps: 2_000,
+            voting_period_secs: 3 * 86_400,
+            min_stake_to_propose: CALOR * 1_000,
+        },
     }
 }

@@ -1,0 +1,255 @@
+//! End to end against the local chain and the container engine: a rental goes from open to
+//! a running instance the renter logs into, to its end, with every lamport accounted for.
+mod support;
+
+use std::time::Duration;
+
+use calor::math;
+use calor_client::accounts::RentalState;
+use calor_client::{instructions as ix, pda};
+use solana_signer::Signer;
+use support::*;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// What the renter, the provider and the protocol must each receive at settlement.
+struct Expected {
+    rental_lamports: u64,
+    escrowed: u64,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rental_runs_until_expiry_and_is_settled_exactly() {
+    let mut stack = Stack::new("expiry", &[1]).await;
+    stack.start_provisioner(0, &ProvisionerOptions::default());
+    let mut renter = Renter::new(&stack).await;
+    let rental = renter.open(&stack, None).await;
+    let after_open = renter.balance(&stack).await;
+    let opened = stack.rental(&rental).await.unwrap();
+    let expected = Expected {
+        rental_lamports: stack.chain().balance(&rental).await.unwrap(),
+        escrowed: opened.escrowed,
+    };
+    let provider_before = stack
+        .chain()
+        .balance(&stack.clusters[0].provider)
+        .await
+        .unwrap();
+    let config_before = stack.chain().balance(&pda::config().0).await.unwrap();
+
+    let running = stack
+        .wait_rental(&rental, "running", WAIT, is_state(RentalState::Running))
+        .await
+        .unwrap();
+    assert_eq!(running.node, Some(stack.clusters[0].nodes[0]));
+
+    // The renter logs in with the private key matching the one in the rental.
+    let port = wait_ssh_port(&stack.clusters[0], &rental).await;
+    let out = renter.ssh(port, "cat /root/.ssh/authorized_keys && mountpoint -q /workspace && echo mounted && echo hi > /workspace/f && cat /workspace/f");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "ssh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(&renter.ssh_public_key), "{stdout}");
+    assert!(
+        stdout.contains("mounted") && stdout.contains("hi"),
+        "{stdout}"
+    );
+    assert_eq!(stack.containers().await.len(), 1);
+
+    // Past the paid hour the provisioner stops the instance, records the expiry and settles.
+    stack.time_travel(running.ends_at + 1).await;
+    stack.wait_rental(&rental, "settled", WAIT, is_gone).await;
+    assert!(
+        stack.containers().await.is_empty(),
+        "the instance is removed"
+    );
+
+    let split = math::settle(
+        expected.escrowed,
+        running.paid_secs(),
+        running.paid_secs(),
+        running.protocol_fee_bps,
+        0,
+    )
+    .unwrap();
+    assert_eq!(split.refund, 0, "a fully served hour refunds nothing");
+    let rent = expected.rental_lamports - expected.escrowed;
+    assert_eq!(
+        renter.balance(&stack).await,
+        after_open + rent,
+        "the renter gets the rent back"
+    );
+    assert_eq!(
+        stack
+            .chain()
+            .balance(&stack.clusters[0].provider)
+            .await
+            .unwrap(),
+        provider_before + split.provider
+    );
+    assert_eq!(
+        stack.chain().balance(&pda::config().0).await.unwrap(),
+        config_before + split.fee
+    );
+    assert!(stack.log(0).contains("expired"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_early_stop_pays_the_served_time_and_refunds_the_rest() {
+    let mut stack = Stack::new("early-stop", &[1]).await;
+    stack.start_provisioner(0, &ProvisionerOptions::default());
+    let mut renter = Renter::new(&stack).await;
+    let rental = renter.open(&stack, Some(1)).await;
+    let after_open = renter.balance(&stack).await;
+    let rental_lamports = stack.chain().balance(&rental).await.unwrap();
+    let provider_before = stack
+        .chain()
+        .balance(&stack.clusters[0].provider)
+        .await
+        .unwrap();
+    let running = stack
+        .wait_rental(&rental, "running", WAIT, is_state(RentalState::Running))
+        .await
+        .unwrap();
+
+    // Half an hour in, the renter stops it.
+    stack.time_travel(running.started_at + 1_800).await;
+    let complete = ix::complete(
+        renter.key.pubkey(),
+        rental,
+        running.node.unwrap(),
+        stack.clusters[0].provider,
+    );
+    let signature = stack
+        .chain()
+        .send("complete", &[complete], &renter.key, &[])
+        .await
+        .unwrap();
+    let fee = stack
+        .chain()
+        .rpc()
+        .get_transaction(
+            &signature,
+            solana_transaction_status_client_types::UiTransactionEncoding::Json,
+        )
+        .await
+        .unwrap()
+        .transaction
+        .meta
+        .unwrap()
+        .fee;
+    stack.wait_rental(&rental, "settled", WAIT, is_gone).await;
+    assert!(stack.containers().await.is_empty());
+
+    // The clock moves on between the time travel and the stop: find the served seconds the
+    // provider was paid for, then check the renter got exactly the rest.
+    let provider_gain = stack
+        .chain()
+        .balance(&stack.clusters[0].provider)
+        .await
+        .unwrap()
+        - provider_before;
+    let served = (1_800..1_830)
+        .find(|s| {
+            math::settle(
+                running.escrowed,
+                *s,
+                running.paid_secs(),
+                running.protocol_fee_bps,
+                0,
+            )
+            .unwrap()
+            .provider
+                == provider_gain
+        })
+        .expect("the provider was paid for about half an hour");
+    let split = math::settle(
+        running.escrowed,
+        served,
+        running.paid_secs(),
+        running.protocol_fee_bps,
+        0,
+    )
+    .unwrap();
+    assert!(split.refund > running.escrowed / 2 - running.escrowed / 50);
+    let rent = rental_lamports - running.escrowed;
+    assert_eq!(
+        renter.balance(&stack).await,
+        after_open - fee + rent + split.refund
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_that_cannot_start_fails_with_a_full_refund() {
+    let mut stack = Stack::new("bad-image", &[1]).await;
+    let options = ProvisionerOptions {
+        image: Some("localhost/calor-no-such-image:0".into()),
+        ..Default::default()
+    };
+    stack.start_provisioner(0, &options);
+    let mut renter = Renter::new(&stack).await;
+    let rental = renter.open(&stack, None).await;
+    let after_open = renter.balance(&stack).await;
+    let rental_lamports = stack.chain().balance(&rental).await.unwrap();
+
+    stack
+        .wait_rental(&rental, "failed and settled", WAIT, is_gone)
+        .await;
+    assert_eq!(
+        renter.balance(&stack).await,
+        after_open + rental_lamports,
+        "everything paid comes back"
+    );
+    assert!(stack.containers().await.is_empty());
+    assert!(
+        stack.log(0).contains("failing the rental"),
+        "{}",
+        stack.log(0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_rental_can_be_cancelled() {
+    let mut stack = Stack::new("cancel", &[1]).await;
+    stack.start_provisioner(0, &ProvisionerOptions::default());
+    let mut renter = Renter::new(&stack).await;
+    // Pinned to a region with no cluster: it stays queued.
+    let rental = renter.open(&stack, Some(3)).await;
+    let after_open = renter.balance(&stack).await;
+    let rental_lamports = stack.chain().balance(&rental).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        stack.rental(&rental).await.unwrap().state,
+        RentalState::Queued
+    );
+
+    let cancel = ix::cancel(renter.key.pubkey(), 1, None);
+    let settle = ix::settle_sol(rental, renter.key.pubkey(), None);
+    let signature = stack
+        .chain()
+        .send("cancel + settle", &[cancel, settle], &renter.key, &[])
+        .await
+        .unwrap();
+    let fee = stack
+        .chain()
+        .rpc()
+        .get_transaction(
+            &signature,
+            solana_transaction_status_client_types::UiTransactionEncoding::Json,
+        )
+        .await
+        .unwrap()
+        .transaction
+        .meta
+        .unwrap()
+        .fee;
+    assert!(stack.rental(&rental).await.is_none());
+    assert_eq!(
+        renter.balance(&stack).await,
+        after_open + rental_lamports - fee
+    );
+    assert!(stack.containers().await.is_empty());
+}

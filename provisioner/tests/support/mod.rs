@@ -1,0 +1,559 @@
+//! A real stack per test: a local chain (surfpool) with the program deployed and migrated,
+//! provisioner processes, the container engine (Podman's Docker API) and a renter.
+//! The tools are started through the repo's own scripts, which install or build them once.
+#![allow(dead_code)]
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use calor::instructions::OpenRentalArgs;
+use calor_client::accounts::{Rental, RentalState};
+use calor_client::rpc::{Chain, SendPolicy};
+use calor_client::{instructions as ix, pda, Pubkey};
+use calor_migrations::{
+    bootstrap_protocol, keys, onboard_provider, publish_local_sol_price, NodeSpec, Protocol,
+};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+pub const GPU_MODEL: u16 = 1;
+pub const NODE_RATE_MICRO_USD: u64 = 2_000_000;
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn script(path: &str) -> String {
+    let out = Command::new("bash")
+        .arg(repo().join(path))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect(path);
+    assert!(out.status.success(), "{path} failed");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Engine endpoint, instance image and local-chain binary, prepared once per test binary.
+pub struct Tools {
+    pub docker_host: String,
+    pub image: String,
+    pub localnet: String,
+    pub program_so: PathBuf,
+}
+
+pub fn tools() -> &'static Tools {
+    static TOOLS: OnceLock<Tools> = OnceLock::new();
+    TOOLS.get_or_init(|| {
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| repo().join("target"));
+        let program_so = target.join("deploy/calor.so");
+        assert!(
+            program_so.exists(),
+            "{} is missing: run tools/sbf/build.sh",
+            program_so.display()
+        );
+        Tools {
+            docker_host: std::env::var("DOCKER_HOST")
+                .ok()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| script("tools/engine/start.sh")),
+            image: std::env::var("CALOR_INSTANCE_IMAGE")
+                .ok()
+                .filter(|i| !i.is_empty())
+                .unwrap_or_else(|| script("tools/engine/instance-image.sh")),
+            localnet: std::env::var("CALOR_LOCALNET_BIN")
+                .ok()
+                .filter(|b| !b.is_empty())
+                .unwrap_or_else(|| script("tools/localnet/build.sh")),
+            program_so,
+        }
+    })
+}
+
+pub fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed when dropped.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "calor-{name}-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub struct LocalChain {
+    pub rpc_port: u16,
+    pub ws_port: u16,
+    pub chain: Arc<Chain>,
+    _node: Proc,
+}
+
+impl LocalChain {
+    pub fn rpc_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.rpc_port)
+    }
+    pub fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.ws_port)
+    }
+}
+
+pub async fn start_chain(authority: &Pubkey, log: &Path) -> LocalChain {
+    let t = tools();
+    let (rpc_port, ws_port) = (free_port(), free_port());
+    let child = Command::new(&t.localnet)
+        .args([
+            "--rpc-port",
+            &rpc_port.to_string(),
+            "--ws-port",
+            &ws_port.to_string(),
+        ])
+        .args([
+            "--slot-time-ms",
+            "100",
+            "--quiet",
+            "--upgrade-authority",
+            &authority.to_string(),
+        ])
+        .arg("--program")
+        .arg(format!(
+            "{}={}",
+            calor_client::PROGRAM_ID,
+            t.program_so.display()
+        ))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .expect("start the local chain");
+    let node = Proc(child);
+    let chain = Arc::new(Chain::new(
+        format!("http://127.0.0.1:{rpc_port}"),
+        SendPolicy {
+            compute_unit_price: 0,
+            ..SendPolicy::default()
+        },
+    ));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while chain.rpc().get_health().await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "local chain did not come up; see {}",
+            log.display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    LocalChain {
+        rpc_port,
+        ws_port,
+        chain,
+        _node: node,
+    }
+}
+
+/// One operator's cluster: its key, provider, region and a running provisioner.
+pub struct Cluster {
+    pub operator: Keypair,
+    pub provider: Pubkey,
+    pub nodes: Vec<Pubkey>,
+    pub region: u16,
+    pub listen_port: u16,
+    pub dir: PathBuf,
+    pub process: Option<Proc>,
+}
+
+pub struct Stack {
+    pub dir: PathBuf,
+    pub local: LocalChain,
+    pub authority: Keypair,
+    pub protocol: Protocol,
+    pub clusters: Vec<Cluster>,
+}
+
+/// Provisioner settings a test may change.
+#[derive(Clone)]
+pub struct ProvisionerOptions {
+    pub image: Option<String>,
+    pub crash_after: Option<&'static str>,
+    pub rpc_url: Option<String>,
+    pub ws_url: Option<String>,
+    pub provision_timeout_secs: u64,
+}
+
+impl Default for ProvisionerOptions {
+    fn default() -> Self {
+        Self {
+            image: None,
+            crash_after: None,
+            rpc_url: None,
+            ws_url: None,
+            provision_timeout_secs: 60,
+        }
+    }
+}
+
+impl Stack {
+    /// A migrated local chain and one cluster per entry of `regions` (not started yet).
+    pub async fn new(name: &str, regions: &[u16]) -> Stack {
+        let dir = temp_dir(name);
+        let authority = Keypair::new();
+        let local = start_chain(&authority.pubkey(), &dir.join("localnet.log")).await;
+        let mint = Keypair::new();
+        let protocol = bootstrap_protocol(&local.chain, &authority, &mint, Pubkey::new_unique())
+            .await
+            .expect("migrate");
+        let mut clusters = Vec::new();
+        for &region in regions {
+            let operator = Keypair::new();
+            let listen_port = free_port();
+            let spec = NodeSpec {
+                gpu_model: GPU_MODEL,
+                gpu_count: 1,
+                hourly_rate_micro_usd: NODE_RATE_MICRO_USD,
+            };
+            let endpoint = format!("http://127.0.0.1:{listen_port}");
+            let (provider, nodes) = onboard_provider(
+                &local.chain,
+                &authority,
+                &operator,
+                region,
+                &endpoint,
+                &[spec],
+            )
+            .await
+            .expect("onboard");
+            let cdir = dir.join(format!("cluster-{}", operator.pubkey()));
+            std::fs::create_dir_all(&cdir).unwrap();
+            keys::write(&cdir.join("operator.json"), &operator).unwrap();
+            std::fs::write(
+                cdir.join("gpus.toml"),
+                format!("[[gpu]]\nuuid = \"GPU-{}\"\nname = \"declared test GPU\"\nmemory_mib = 81559\n", operator.pubkey()),
+            )
+            .unwrap();
+            clusters.push(Cluster {
+                operator,
+                provider,
+                nodes,
+                region,
+                listen_port,
+                dir: cdir,
+                process: None,
+            });
+        }
+        Stack {
+            dir,
+            local,
+            authority,
+            protocol,
+            clusters,
+        }
+    }
+
+    pub fn chain(&self) -> &Chain {
+        &self.local.chain
+    }
+
+    /// Starts (or restarts) cluster `i`'s provisioner.
+    pub fn start_provisioner(&mut self, i: usize, options: &ProvisionerOptions) {
+        let t = tools();
+        let rpc_url = options
+            .rpc_url
+            .clone()
+            .unwrap_or_else(|| self.local.rpc_url());
+        let ws_url = options
+            .ws_url
+            .clone()
+            .unwrap_or_else(|| self.local.ws_url());
+        let c = &mut self.clusters[i];
+        c.process = None;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(c.dir.join("provisioner.log"))
+            .unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_calor-provisioner"));
+        cmd.env("RUST_LOG", "info,calor_provisioner=debug")
+            .env("DOCKER_HOST", &t.docker_host)
+            .env_remove("CALOR_CRASH_AFTER")
+            .args(["--rpc-url", &rpc_url, "--ws-url", &ws_url])
+            .arg("--operator-keypair")
+            .arg(c.dir.join("operator.json"))
+            .args(["--region", &c.region.to_string(), "--nodes", "0"])
+            .args([
+                "--instance-image",
+                options.image.as_deref().unwrap_or(&t.image),
+            ])
+            .args(["--gpu-inventory", "declared", "--gpu-inventory-file"])
+            .arg(c.dir.join("gpus.toml"))
+            .args(["--ssh-bind-ip", "127.0.0.1", "--public-host", "127.0.0.1"])
+            .args(["--listen", &format!("127.0.0.1:{}", c.listen_port)])
+            .args([
+                "--reconcile-ms",
+                "300",
+                "--resync-secs",
+                "2",
+                "--heartbeat-secs",
+                "30",
+                "--fallback-delay-secs",
+                "3",
+            ])
+            .args([
+                "--compute-unit-price",
+                "0",
+                "--provision-timeout-secs",
+                &options.provision_timeout_secs.to_string(),
+            ])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        if let Some(step) = options.crash_after {
+            cmd.env("CALOR_CRASH_AFTER", step);
+        }
+        c.process = Some(Proc(cmd.spawn().expect("start the provisioner")));
+    }
+
+    pub fn log(&self, i: usize) -> String {
+        std::fs::read_to_string(self.clusters[i].dir.join("provisioner.log")).unwrap_or_default()
+    }
+
+    /// Waits for cluster `i`'s provisioner to exit by itself (a crash point); returns its status.
+    pub async fn wait_exit(&mut self, i: usize, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            let p = self.clusters[i].process.as_mut().expect("running");
+            if let Some(status) = p.0.try_wait().unwrap() {
+                self.clusters[i].process = None;
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "provisioner did not exit; log:\n{}",
+                self.log(i)
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub async fn stop_provisioner(&mut self, i: usize) -> std::process::ExitStatus {
+        let pid = self.clusters[i].process.as_ref().expect("running").0.id();
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        self.wait_exit(i, Duration::from_secs(30)).await
+    }
+
+    pub async fn rental(&self, address: &Pubkey) -> Option<Rental> {
+        self.chain()
+            .account::<Rental>(address)
+            .await
+            .expect("read rental")
+    }
+
+    /// Polls until `check` holds for the rental (or its absence), or panics with the logs.
+    pub async fn wait_rental<F: Fn(Option<&Rental>) -> bool>(
+        &self,
+        address: &Pubkey,
+        what: &str,
+        within: Duration,
+        check: F,
+    ) -> Option<Rental> {
+        let deadline = Instant::now() + within;
+        loop {
+            let r = self.rental(address).await;
+            if check(r.as_ref()) {
+                return r;
+            }
+            if Instant::now() > deadline {
+                let logs: Vec<String> = (0..self.clusters.len()).map(|i| self.log(i)).collect();
+                panic!("rental {address}: not {what} after {within:?} (now {:?}); provisioner logs:\n{}", r.map(|r| r.state), logs.join("\n-----\n"));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Labelled containers of every cluster, as the engine lists them.
+    pub async fn containers(&self) -> Vec<(Pubkey, Pubkey, bool)> {
+        use calor_provisioner::runtime::{DockerRuntime, Runtime};
+        let engine = DockerRuntime::connect(&tools().docker_host).unwrap();
+        let mut all = Vec::new();
+        for c in &self.clusters {
+            for i in engine.list(&c.provider).await.unwrap() {
+                all.push((i.rental, c.provider, i.running));
+            }
+        }
+        all
+    }
+
+    pub async fn clock(&self) -> i64 {
+        self.chain().unix_timestamp().await.unwrap()
+    }
+
+    /// Moves the chain's clock to `unix_timestamp` and refreshes the oracle price there.
+    pub async fn time_travel(&self, unix_timestamp: i64) {
+        self.chain().time_travel(unix_timestamp).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.clock().await < unix_timestamp {
+            assert!(Instant::now() < deadline, "clock did not move");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        publish_local_sol_price(self.chain(), calor_migrations::LOCAL_SOL_USD_CENTS)
+            .await
+            .unwrap();
+    }
+}
+
+/// A renter with SOL and an SSH key pair.
+pub struct Renter {
+    pub key: Keypair,
+    pub ssh_private_key: PathBuf,
+    pub ssh_public_key: String,
+    next_id: u64,
+}
+
+impl Renter {
+    pub async fn new(stack: &Stack) -> Renter {
+        let key = Keypair::new();
+        calor_migrations::fund(stack.chain(), &key.pubkey())
+            .await
+            .unwrap();
+        let ssh_private_key = stack.dir.join(format!("id-{}", key.pubkey()));
+        let status = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "renter", "-f"])
+            .arg(&ssh_private_key)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let ssh_public_key = std::fs::read_to_string(ssh_private_key.with_extension("pub"))
+            .unwrap()
+            .trim()
+            .to_string();
+        Renter {
+            key,
+            ssh_private_key,
+            ssh_public_key,
+            next_id: 1,
+        }
+    }
+
+    pub async fn balance(&self, stack: &Stack) -> u64 {
+        stack.chain().balance(&self.key.pubkey()).await.unwrap()
+    }
+
+    /// Opens a one-hour SOL rental; returns its address.
+    pub async fn open(&mut self, stack: &Stack, region: Option<u16>) -> Pubkey {
+        let id = self.next_id;
+        self.next_id += 1;
+        let args = OpenRentalArgs {
+            id,
+            hours: 1,
+            hourly_rate_micro_usd: NODE_RATE_MICRO_USD * 3,
+            region,
+            ssh_public_key: self.ssh_public_key.clone(),
+        };
+        let open = ix::open_rental_sol(
+            self.key.pubkey(),
+            GPU_MODEL,
+            stack.protocol.sol_usd_price,
+            args,
+        );
+        stack
+            .chain()
+            .send("open_rental_sol", &[open], &self.key, &[])
+            .await
+            .expect("open rental");
+        pda::rental(&self.key.pubkey(), id)
+    }
+
+    /// Runs `command` on the instance over SSH as root with the renter's key.
+    pub fn ssh(&self, port: u16, command: &str) -> std::process::Output {
+        Command::new("ssh")
+            .args(["-i"])
+            .arg(&self.ssh_private_key)
+            .args(["-p", &port.to_string()])
+            .args([
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "BatchMode=yes",
+            ])
+            .args([
+                "-o",
+                "ConnectTimeout=10",
+                "-o",
+                "LogLevel=ERROR",
+                "root@127.0.0.1",
+                command,
+            ])
+            .output()
+            .unwrap()
+    }
+}
+
+/// The SSH port the provisioner reports for `rental` through its status API.
+pub async fn ssh_port(cluster: &Cluster, rental: &Pubkey) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", cluster.listen_port))
+        .await
+        .ok()?;
+    s.write_all(format!("GET /rentals/{rental} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
+        .await
+        .ok()?;
+    let mut body = String::new();
+    s.read_to_string(&mut body).await.ok()?;
+    let json: serde_json::Value = serde_json::from_str(body.split("\r\n\r\n").nth(1)?).ok()?;
+    json["ssh_port"].as_u64().map(|p| p as u16)
+}
+
+/// Polls the status API until it reports the rental's SSH port (a restarted provisioner
+/// answers once its first reconcile pass has listed the instances).
+pub async fn wait_ssh_port(cluster: &Cluster, rental: &Pubkey) -> u16 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(port) = ssh_port(cluster, rental).await {
+            return port;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no SSH port reported for {rental}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub fn is_state(state: RentalState) -> impl Fn(Option<&Rental>) -> bool {
+    move |r| r.is_some_and(|r| r.state == state)
+}
+
+pub fn is_gone(r: Option<&Rental>) -> bool {
+    r.is_none()
+}

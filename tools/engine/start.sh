@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Starts a container engine that serves the Docker Engine API: Podman (Debian) on a unix
+# socket, installed on first use. Prints the DOCKER_HOST to use. A machine with Docker Engine
+# can skip this and point DOCKER_HOST at it instead.
+#   runc, not crun (crun fails here on hybrid cgroups); cgroupfs (no systemd).
+set -euo pipefail
+sock="${CALOR_ENGINE_SOCK:-/run/calor-podman.sock}"
+pidfile="${sock%.sock}.pid"
+if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
+  echo "engine: installing podman and runc (Debian packages)" >&2
+  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc >&2
+fi
+if curl -sf --unix-socket "$sock" http://d/v1.41/_ping >/dev/null 2>&1; then
+  echo "unix://$sock"; exit 0
+fi
+rm -f "$sock"
+nohup podman --runtime /usr/bin/runc --cgroup-manager cgroupfs \
+  system service --time=0 "unix://$sock" >"${sock%.sock}.log" 2>&1 &
+echo $! > "$pidfile"
+for _ in $(seq 1 100); do
+  if curl -sf --unix-socket "$sock" http://d/v1.41/_ping >/dev/null 2>&1; then
+    echo "unix://$sock"; exit 0
+  fi
+  sleep 0.1
+done
+echo "engine: podman did not come up; see ${sock%.sock}.log" >&2
+exit 1
