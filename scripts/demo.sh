@@ -1,9 +1,80 @@
 #!/usr/bin/env bash
-# Sets everything up and runs the main job: installs the offline SBF toolchain if needed,
-# builds the program, loads it into a local SVM and runs the protocol's flow with narration.
+# The main job on one machine: builds the program, starts a local Solana node with it
+# deployed, sets the protocol up (migrations/), starts a provisioner on the local container
+# engine, and runs one rental end to end as a renter sees it (migrations/src/bin/local_demo.rs).
+# State and logs go to .calor/. Ports: 8899 (RPC), 8900 (websocket), 9400 (provisioner).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/local-tools.sh
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/calor/target}
+say() { printf '\n== %s\n' "$*"; }
 
+say "building the program (SBF) and the tools"
 bash tools/sbf/install.sh
 bash tools/sbf/build.sh
-cargo run --locked --ignore-rust-version -p calor-tests --bin calor-demo
+prepare_local_tools
+cargo build -q --locked --ignore-rust-version -p calor-migrations -p calor-provisioner
+bin="$CARGO_TARGET_DIR/debug"
+
+pids=()
+# The provisioner stops first (it finishes its steps in flight against a live chain).
+cleanup() {
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
+  stop_local_engine
+}
+trap cleanup EXIT
+
+for port in 8899 8900 9400; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port is in use: stop what runs there first" >&2; exit 1
+  fi
+done
+
+mkdir -p .calor/keys
+authority=$("$bin/calor-migrate" key .calor/keys/authority.json)
+say "starting the local chain (surfpool-core) with the program deployed"
+"$CALOR_LOCALNET_BIN" --upgrade-authority "$authority" --slot-time-ms 100 --quiet \
+  --program "Ac9YEmcu7Pd33k1nYUrEoC9shEJo8uxsr6MrNFRhasiJ=$CARGO_TARGET_DIR/deploy/calor.so" \
+  2> .calor/localnet.log &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -sf -X POST -H 'content-type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"getHealth"}' \
+    http://127.0.0.1:8899 >/dev/null && break
+  sleep 0.1
+done
+head -1 .calor/localnet.log
+
+say "migrations: config, GPU catalog, regions, Calor price, staking, a demo provider and node"
+"$bin/calor-migrate" --rpc http://127.0.0.1:8899 --keys .calor/keys --region 1 --nodes 1
+
+if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
+  inventory=(--gpu-inventory nvml)
+else
+  echo "no NVIDIA driver on this host: the provisioner runs with a DECLARED GPU inventory (.calor/gpus.toml)"
+  cat > .calor/gpus.toml <<'TOML'
+# Declared GPUs: this host has no NVIDIA driver, so nothing is measured.
+[[gpu]]
+uuid = "GPU-00000000-0000-0000-0000-000000000001"
+name = "NVIDIA H100 PCIe (declared)"
+memory_mib = 81559
+TOML
+  inventory=(--gpu-inventory declared --gpu-inventory-file .calor/gpus.toml)
+fi
+
+say "starting the provisioner (region 1, node 0) on $DOCKER_HOST"
+"$bin/calor-provisioner" --operator-keypair .calor/keys/operator.json --region 1 --nodes 0 \
+  --instance-image "$CALOR_INSTANCE_IMAGE" "${inventory[@]}" --ssh-bind-ip 127.0.0.1 \
+  --reconcile-ms 500 > .calor/provisioner.log 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do curl -sf http://127.0.0.1:9400/healthz >/dev/null && break; sleep 0.1; done
+curl -sf http://127.0.0.1:9400/healthz >/dev/null || { cat .calor/provisioner.log; exit 1; }
+
+say "a rental, end to end"
+"$bin/calor-local-demo" http://127.0.0.1:8899 .calor
+
+sleep 1  # the provisioner may still be confirming its settle transaction
+say "provisioner metrics"
+curl -s http://127.0.0.1:9400/metrics | grep -E "^calor_" | grep -v "_bucket"
