@@ -123,24 +123,9 @@ async fn an_early_stop_pays_the_served_time_and_refunds_the_rest() {
         running.node.unwrap(),
         stack.clusters[0].provider,
     );
-    let signature = stack
-        .chain()
-        .send("complete", &[complete], &renter.key, &[])
-        .await
-        .unwrap();
     let fee = stack
-        .chain()
-        .rpc()
-        .get_transaction(
-            &signature,
-            solana_transaction_status_client_types::UiTransactionEncoding::Json,
-        )
-        .await
-        .unwrap()
-        .transaction
-        .meta
-        .unwrap()
-        .fee;
+        .send_paying_fee("complete", &[complete], &renter.key)
+        .await;
     stack.wait_rental(&rental, "settled", WAIT, is_gone).await;
     assert!(stack.containers().await.is_empty());
 
@@ -228,24 +213,9 @@ async fn a_queued_rental_can_be_cancelled() {
 
     let cancel = ix::cancel(renter.key.pubkey(), 1, None);
     let settle = ix::settle_sol(rental, renter.key.pubkey(), None);
-    let signature = stack
-        .chain()
-        .send("cancel + settle", &[cancel, settle], &renter.key, &[])
-        .await
-        .unwrap();
     let fee = stack
-        .chain()
-        .rpc()
-        .get_transaction(
-            &signature,
-            solana_transaction_status_client_types::UiTransactionEncoding::Json,
-        )
-        .await
-        .unwrap()
-        .transaction
-        .meta
-        .unwrap()
-        .fee;
+        .send_paying_fee("cancel + settle", &[cancel, settle], &renter.key)
+        .await;
     assert!(stack.rental(&rental).await.is_none());
     assert_eq!(
         renter.balance(&stack).await,

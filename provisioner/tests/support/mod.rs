@@ -412,6 +412,28 @@ impl Stack {
         all
     }
 
+    /// Sends a transaction signed by `payer` and returns the fee it paid (from the node's record).
+    pub async fn send_paying_fee(
+        &self,
+        label: &str,
+        instructions: &[calor_client::Instruction],
+        payer: &Keypair,
+    ) -> u64 {
+        use solana_transaction_status_client_types::UiTransactionEncoding;
+        let signature = self
+            .chain()
+            .send(label, instructions, payer, &[])
+            .await
+            .unwrap();
+        let confirmed = self
+            .chain()
+            .rpc()
+            .get_transaction(&signature, UiTransactionEncoding::Json)
+            .await
+            .unwrap();
+        confirmed.transaction.meta.expect("transaction meta").fee
+    }
+
     pub async fn clock(&self) -> i64 {
         self.chain().unix_timestamp().await.unwrap()
     }
