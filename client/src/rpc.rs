@@ -29,6 +29,8 @@ pub use solana_transaction::Transaction as SignedTransaction;
 use crate::accounts::{decode, DecodeError};
 use crate::{Instruction, Pubkey, PROGRAM_ID};
 
+const CLOCK_SYSVAR: Pubkey = Pubkey::from_str_const("SysvarC1ock11111111111111111111111111111111");
+
 /// Anchor numbers a program's own errors from this offset.
 const ANCHOR_ERROR_OFFSET: u32 = 6_000;
 
@@ -51,7 +53,7 @@ pub enum ChainError {
         source: DecodeError,
     },
     #[error("rpc method {method}: {message}")]
-    Cheatcode {
+    Method {
         method: &'static str,
         message: String,
     },
@@ -261,9 +263,20 @@ impl Chain {
     }
 
     /// The cluster's clock (`Clock::unix_timestamp`), as programs see it.
+    /// Read from the Clock sysvar itself (not `getBlockTime`, which lags and may be missing
+    /// for recent slots).
     pub async fn unix_timestamp(&self) -> Result<i64, ChainError> {
-        let slot = self.rpc.get_slot().await?;
-        Ok(self.rpc.get_block_time(slot).await?)
+        let data = self.rpc.get_account_data(&CLOCK_SYSVAR).await?;
+        // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch (8 bytes each),
+        // then unix_timestamp.
+        let bytes: [u8; 8] = data
+            .get(32..40)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| ChainError::Method {
+                method: "getAccountInfo(Clock)",
+                message: "short Clock sysvar".into(),
+            })?;
+        Ok(i64::from_le_bytes(bytes))
     }
 
     pub async fn airdrop(&self, to: &Pubkey, lamports: u64) -> Result<(), ChainError> {
@@ -318,7 +331,7 @@ impl Chain {
         self.rpc
             .send::<serde_json::Value>(RpcRequest::Custom { method }, params)
             .await
-            .map_err(|e| ChainError::Cheatcode {
+            .map_err(|e| ChainError::Method {
                 method,
                 message: e.to_string(),
             })

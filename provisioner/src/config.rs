@@ -315,6 +315,19 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_is_complete_and_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("provisioner.example.toml");
+        let file = Overrides::from_file(&path).unwrap();
+        let s = Settings::from_overrides(file).unwrap();
+        assert_eq!(
+            (s.region, s.nodes.clone(), s.inventory.clone()),
+            (1, vec![0], InventorySource::Nvml)
+        );
+        assert_eq!(s.ulimit_nofile, (1024, 20000));
+        assert_eq!(s.reconcile, Duration::from_millis(2000));
+    }
+
+    #[test]
     fn declared_inventory_needs_a_file_and_does_not_attach_gpus() {
         let o = Overrides {
             gpu_inventory: Some("declared".into()),
