@@ -17,38 +17,10 @@ cargo build -q --locked --ignore-rust-version -p calor-migrations -p calor-provi
 bin="$CARGO_TARGET_DIR/debug"
 
 pids=()
-# The provisioner stops first (it finishes its steps in flight against a live chain).
-cleanup() {
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${pids[i]}" 2>/dev/null || true
-    wait "${pids[i]}" 2>/dev/null || true
-  done
-  stop_local_engine
-}
-trap cleanup EXIT
+trap stop_started EXIT
 
-for port in 8899 8900 9400; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "port $port is in use: stop what runs there first" >&2; exit 1
-  fi
-done
-
-mkdir -p .calor/keys
-authority=$("$bin/calor-migrate" key .calor/keys/authority.json)
-say "starting the local chain (surfpool-core) with the program deployed"
-"$CALOR_LOCALNET_BIN" --upgrade-authority "$authority" --slot-time-ms 100 --quiet \
-  --program "Ac9YEmcu7Pd33k1nYUrEoC9shEJo8uxsr6MrNFRhasiJ=$CARGO_TARGET_DIR/deploy/calor.so" \
-  2> .calor/localnet.log &
-pids+=($!)
-for _ in $(seq 1 100); do
-  curl -sf -X POST -H 'content-type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"getHealth"}' \
-    http://127.0.0.1:8899 >/dev/null && break
-  sleep 0.1
-done
-head -1 .calor/localnet.log
-
-say "migrations: config, GPU catalog, regions, Calor price, staking, a demo provider and node"
-"$bin/calor-migrate" --rpc http://127.0.0.1:8899 --keys .calor/keys --region 1 --nodes 1
+say "starting the local chain (surfpool-core) with the program deployed, then the migrations"
+start_local_chain "$bin" "$CARGO_TARGET_DIR/deploy/calor.so"
 
 if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
   inventory=(--gpu-inventory nvml)
@@ -64,6 +36,9 @@ TOML
   inventory=(--gpu-inventory declared --gpu-inventory-file .calor/gpus.toml)
 fi
 
+if (exec 3<>/dev/tcp/127.0.0.1/9400) 2>/dev/null; then
+  echo "port 9400 is in use: stop what runs there first" >&2; exit 1
+fi
 say "starting the provisioner (region 1, node 0) on $DOCKER_HOST"
 "$bin/calor-provisioner" --operator-keypair .calor/keys/operator.json --region 1 --nodes 0 \
   --instance-image "$CALOR_INSTANCE_IMAGE" "${inventory[@]}" --ssh-bind-ip 127.0.0.1 \

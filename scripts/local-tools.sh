@@ -26,3 +26,37 @@ prepare_local_tools() {
 stop_local_engine() {
   if [[ "${CALOR_STARTED_ENGINE:-}" == 1 ]]; then bash tools/engine/stop.sh; fi
 }
+
+# Starts the local node with the program deployed (upgrade authority: .calor/keys/authority.json)
+# on 8899/8900, waits until it answers, and runs the migrations (config, catalog, regions,
+# prices, staking, a demo provider with one node in region 1). Appends the node's PID to `pids`.
+start_local_chain() {
+  local bin="$1" so="$2"
+  for port in 8899 8900; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "port $port is in use: stop what runs there first" >&2; return 1
+    fi
+  done
+  mkdir -p .calor/keys
+  local authority
+  authority=$("$bin/calor-migrate" key .calor/keys/authority.json)
+  "$CALOR_LOCALNET_BIN" --upgrade-authority "$authority" --slot-time-ms 100 --quiet \
+    --program "Ac9YEmcu7Pd33k1nYUrEoC9shEJo8uxsr6MrNFRhasiJ=$so" 2> .calor/localnet.log &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    curl -sf -X POST -H 'content-type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"getHealth"}' \
+      http://127.0.0.1:8899 >/dev/null && break
+    sleep 0.1
+  done
+  head -1 .calor/localnet.log
+  "$bin/calor-migrate" --rpc http://127.0.0.1:8899 --keys .calor/keys --region 1 --nodes 1
+}
+
+# Stops what was started, newest first (the provisioner finishes its steps against a live chain).
+stop_started() {
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
+  stop_local_engine
+}

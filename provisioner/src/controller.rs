@@ -314,7 +314,10 @@ impl<R: Runtime + 'static> Controller<R> {
                     .ensure(&self.spec(address, &rental, node))
                     .await
                 {
-                    Ok(_) => Ok(()),
+                    Ok(instance) => {
+                        self.instances.write().await.insert(address, instance);
+                        Ok(())
+                    }
                     Err(e) if e.is_permanent() => {
                         tracing::error!(rental = %address, error = %e, "cannot recreate; completing early");
                         self.remove(address).await?;
@@ -373,6 +376,12 @@ impl<R: Runtime + 'static> Controller<R> {
             }
             Err(e) => return Err(e.into()),
         };
+        // Known to the status API before `start` is recorded, so a renter who sees Running can
+        // always find the port.
+        self.instances
+            .write()
+            .await
+            .insert(address, instance.clone());
         crash_point("create");
         let port = instance.ssh_port.unwrap_or_default();
         let deadline = Instant::now() + Duration::from_secs(30);
