@@ -5,6 +5,8 @@
 pub mod accounts;
 pub mod catalog;
 pub mod instructions;
+#[cfg(feature = "rpc")]
+pub mod keys;
 pub mod pda;
 pub mod pyth;
 pub mod queue;

@@ -14,7 +14,8 @@ use calor_client::{instructions as ix, pda, Pubkey};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-pub mod keys;
+/// Keypair files (shared with the provisioner).
+pub use calor_client::keys;
 
 /// SOL every local key is topped up to before it pays for anything.
 const LOCAL_FUNDING_LAMPORTS: u64 = 100_000_000_000;

@@ -7,7 +7,7 @@ use calor_client::accounts::{Config, Node};
 use calor_client::rpc::{Chain, SendPolicy};
 use calor_client::{pda, Pubkey};
 use calor_provisioner::config::{InventorySource, Overrides, Settings};
-use calor_provisioner::controller::{provider_of, Cluster, Controller};
+use calor_provisioner::controller::{Cluster, Controller};
 use calor_provisioner::gpu::{self, DeclaredGpus, GpuSource, NvmlGpus};
 use calor_provisioner::http::{self, Health};
 use calor_provisioner::metrics::Metrics;
@@ -16,15 +16,6 @@ use calor_provisioner::watch::{ChainView, Watcher};
 use clap::Parser;
 use solana_signer::Signer;
 use tokio::sync::{watch, Notify, RwLock};
-
-fn read_keypair(path: &std::path::Path) -> Result<solana_keypair::Keypair> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("operator keypair {}", path.display()))?;
-    let bytes: Vec<u8> = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a keypair file", path.display()))?;
-    solana_keypair::Keypair::try_from(bytes.as_slice())
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
-}
 
 fn open_gpus(settings: &Settings) -> Result<Box<dyn GpuSource>> {
     Ok(match &settings.inventory {
@@ -53,7 +44,8 @@ async fn main() -> Result<()> {
         )
         .init();
     let settings = Settings::resolve(Overrides::parse())?;
-    let operator = read_keypair(&settings.operator_keypair)?;
+    let operator =
+        calor_client::keys::read(&settings.operator_keypair).context("operator keypair")?;
     let chain = Arc::new(Chain::new(
         &settings.rpc_url,
         SendPolicy {
@@ -61,7 +53,7 @@ async fn main() -> Result<()> {
             ..SendPolicy::default()
         },
     ));
-    let provider = provider_of(&operator);
+    let provider = pda::provider(&operator.pubkey());
     let config = chain
         .account::<Config>(&pda::config().0)
         .await
