@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use calor::errors::CalorError;
 use calor_client::accounts::{Node, PaymentKind, Rental, RentalState};
 use calor_client::rpc::{Chain, ChainError};
-use calor_client::{instructions as ix, pda, Pubkey};
+use calor_client::{instructions as ix, Pubkey};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tokio::sync::{watch, Notify, RwLock};
@@ -143,19 +143,42 @@ impl<R: Runtime + 'static> Controller<R> {
         let instances = self.runtime.list(&self.cluster.provider).await?;
         self.metrics.set_instances(instances.len());
         *self.instances.write().await = instances.iter().map(|i| (i.rental, i.clone())).collect();
-        let view = self.view.read().await.clone();
+        // One copy of the view per pass, taken under the lock and shared by every decision.
+        let (rentals, nodes, local) = {
+            let view = self.view.read().await;
+            let local: Vec<LocalNode> = self
+                .cluster
+                .nodes
+                .iter()
+                .filter_map(|(index, address, _)| {
+                    view.nodes.get(address).map(|node| LocalNode {
+                        index: *index,
+                        address: *address,
+                        node: node.clone(),
+                    })
+                })
+                .collect();
+            let rentals: Vec<(Pubkey, Rental)> =
+                view.rentals.iter().map(|(a, r)| (*a, r.clone())).collect();
+            let nodes: Vec<(Pubkey, Node)> =
+                view.nodes.iter().map(|(a, n)| (*a, n.clone())).collect();
+            (rentals, nodes, local)
+        };
 
         let mine: HashSet<Pubkey> = self.cluster.nodes.iter().map(|(_, a, _)| *a).collect();
-        let served: Vec<(Pubkey, Rental)> = view
-            .rentals
+        let by_rental: HashMap<Pubkey, &Instance> =
+            instances.iter().map(|i| (i.rental, i)).collect();
+        let mut ours = HashSet::new();
+        for (address, rental) in rentals
             .iter()
-            .filter(|(_, r)| {
-                r.node.is_some_and(|n| mine.contains(&n)) && r.state != RentalState::Queued
-            })
-            .map(|(a, r)| (*a, r.clone()))
-            .collect();
-        for (address, rental) in served {
-            let instance = instances.iter().find(|i| i.rental == address).cloned();
+            .filter(|(_, r)| r.node.is_some_and(|n| mine.contains(&n)))
+        {
+            ours.insert(*address);
+            if rental.state == RentalState::Queued {
+                continue;
+            }
+            let (address, rental) = (*address, rental.clone());
+            let instance = by_rental.get(&address).map(|i| (*i).clone());
             self.spawn_step(steps, address, move |c| async move {
                 c.advance(address, rental, instance, now).await
             });
@@ -163,33 +186,13 @@ impl<R: Runtime + 'static> Controller<R> {
 
         // Instances whose rental the view does not show as ours: confirmed on-chain first,
         // since the view may lag behind a claim made a moment ago.
-        for instance in instances.iter().filter(|i| {
-            !view
-                .rentals
-                .get(&i.rental)
-                .is_some_and(|r| r.node.is_some_and(|n| mine.contains(&n)))
-        }) {
+        for instance in instances.iter().filter(|i| !ours.contains(&i.rental)) {
             let address = instance.rental;
             self.spawn_step(steps, address, move |c| async move {
                 c.remove_if_orphan(address).await
             });
         }
 
-        let local: Vec<LocalNode> = self
-            .cluster
-            .nodes
-            .iter()
-            .filter_map(|(index, address, _)| {
-                view.nodes.get(address).map(|node| LocalNode {
-                    index: *index,
-                    address: *address,
-                    node: node.clone(),
-                })
-            })
-            .collect();
-        let rentals: Vec<(Pubkey, Rental)> =
-            view.rentals.iter().map(|(a, r)| (*a, r.clone())).collect();
-        let nodes: Vec<(Pubkey, Node)> = view.nodes.iter().map(|(a, n)| (*a, n.clone())).collect();
         let market = Market {
             now,
             heartbeat_timeout_secs: self.cluster.heartbeat_timeout_secs,
@@ -509,9 +512,4 @@ impl<R: Runtime + 'static> Controller<R> {
         let port = instances.get(rental)?.ssh_port?;
         Some((self.cluster.public_host.clone(), port))
     }
-}
-
-/// The provider PDA of an operator key.
-pub fn provider_of(operator: &Keypair) -> Pubkey {
-    pda::provider(&operator.pubkey())
 }

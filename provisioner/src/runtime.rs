@@ -297,24 +297,24 @@ impl Runtime for DockerRuntime {
     }
 
     async fn ensure(&self, spec: &InstanceSpec) -> Result<Instance, RuntimeError> {
-        if self.inspect(&spec.rental).await?.is_none() {
-            self.create(spec).await?;
+        match self.inspect(&spec.rental).await? {
+            Some(instance) if instance.running => return Ok(instance),
+            Some(_) => {}
+            None => self.create(spec).await?,
         }
-        let current = self.inspect(&spec.rental).await?;
-        if !current.as_ref().is_some_and(|i| i.running) {
-            match self
-                .docker
-                .start_container(&container_name(&spec.rental), None)
-                .await
-            {
-                Ok(()) => {}
-                Err(e) if status(&e) == Some(304) => {} // already started
-                Err(e) if matches!(status(&e), Some(400 | 500)) => {
-                    return Err(RuntimeError::StartRefused(e.to_string()))
-                }
-                Err(e) => return Err(e.into()),
+        match self
+            .docker
+            .start_container(&container_name(&spec.rental), None)
+            .await
+        {
+            Ok(()) => {}
+            Err(e) if status(&e) == Some(304) => {} // already started
+            Err(e) if matches!(status(&e), Some(400 | 500)) => {
+                return Err(RuntimeError::StartRefused(e.to_string()))
             }
+            Err(e) => return Err(e.into()),
         }
+        // Read back for the port the engine published.
         self.inspect(&spec.rental)
             .await?
             .ok_or_else(|| RuntimeError::StartRefused("the container vanished after start".into()))
