@@ -36,9 +36,7 @@ TOML
   inventory=(--gpu-inventory declared --gpu-inventory-file .calor/gpus.toml)
 fi
 
-if (exec 3<>/dev/tcp/127.0.0.1/9400) 2>/dev/null; then
-  echo "port 9400 is in use: stop what runs there first" >&2; exit 1
-fi
+require_free_ports 9400
 say "starting the provisioner (region 1, node 0) on $DOCKER_HOST"
 "$bin/calor-provisioner" --operator-keypair .calor/keys/operator.json --region 1 --nodes 0 \
   --instance-image "$CALOR_INSTANCE_IMAGE" "${inventory[@]}" --ssh-bind-ip 127.0.0.1 \

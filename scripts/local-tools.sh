@@ -27,16 +27,20 @@ stop_local_engine() {
   if [[ "${CALOR_STARTED_ENGINE:-}" == 1 ]]; then bash tools/engine/stop.sh; fi
 }
 
+require_free_ports() {
+  for port in "$@"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "port $port is in use: stop what runs there first" >&2; return 1
+    fi
+  done
+}
+
 # Starts the local node with the program deployed (upgrade authority: .calor/keys/authority.json)
 # on 8899/8900, waits until it answers, and runs the migrations (config, catalog, regions,
 # prices, staking, a demo provider with one node in region 1). Appends the node's PID to `pids`.
 start_local_chain() {
   local bin="$1" so="$2"
-  for port in 8899 8900; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "port $port is in use: stop what runs there first" >&2; return 1
-    fi
-  done
+  require_free_ports 8899 8900 || return 1
   mkdir -p .calor/keys
   local authority
   authority=$("$bin/calor-migrate" key .calor/keys/authority.json)

@@ -191,13 +191,7 @@ fn rss_kib(pid: u32) -> u64 {
 }
 
 async fn metric(stack: &Stack, name: &str) -> Option<f64> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", stack.clusters[0].listen_port))
-        .await
-        .ok()?;
-    s.write_all(b"GET /metrics HTTP/1.1\r\n\r\n").await.ok()?;
-    let mut body = String::new();
-    s.read_to_string(&mut body).await.ok()?;
+    let body = http_get(stack.clusters[0].listen_port, "/metrics").await?;
     body.lines()
         .find_map(|l| l.strip_prefix(&format!("{name} "))?.parse().ok())
 }

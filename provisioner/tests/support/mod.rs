@@ -541,18 +541,26 @@ impl Renter {
     }
 }
 
+/// The body of `GET path` on a provisioner's HTTP server, if it answers.
+pub async fn http_get(port: u16, path: &str) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
+        .await
+        .ok()?;
+    let mut response = String::new();
+    s.read_to_string(&mut response).await.ok()?;
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+}
+
 /// The SSH port the provisioner reports for `rental` through its status API.
 pub async fn ssh_port(cluster: &Cluster, rental: &Pubkey) -> Option<u16> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", cluster.listen_port))
-        .await
-        .ok()?;
-    s.write_all(format!("GET /rentals/{rental} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
-        .await
-        .ok()?;
-    let mut body = String::new();
-    s.read_to_string(&mut body).await.ok()?;
-    let json: serde_json::Value = serde_json::from_str(body.split("\r\n\r\n").nth(1)?).ok()?;
+    let body = http_get(cluster.listen_port, &format!("/rentals/{rental}")).await?;
+    let json: serde_json::Value = serde_json::from_str(&body).ok()?;
     json["ssh_port"].as_u64().map(|p| p as u16)
 }
 
