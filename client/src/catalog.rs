@@ -133,26 +133,33 @@ impl RegionSpec {
     }
 }
 
-/// The launch settings: 5% protocol fee, 20% of Calor spent burned, 50% Calor subsidy,
-/// $5 minimum, SOL/USD at most 60 s old with confidence within 2%, Calor rate within
-/// $0.0001–$1,000 and at most 1 h old, 15 min queue timeout, 5 min heartbeat timeout;
-/// one-day epochs, half of each Calor fee to stakers, priority from 1,000 / 10,000 /
-/// 100,000 Calor, a 3-day vote with a 20% quorum, 1,000 Calor to propose.
+/// The launch settings: 5% protocol fee, a burn of 20% of the market value of Calor time
+/// served and a 50% Calor subsidy (both paid by the subsidy vault, within 1,000,000 Calor of
+/// new commitments per epoch), $5 minimum, SOL/USD at most 60 s old with confidence within
+/// 2%, Calor rate within $0.0001–$1,000, at most 1 h old and moving at most 10% per hour,
+/// 15 min queue timeout, 5 min heartbeat timeout; one-day epochs, half of each Calor fee to
+/// stakers, priority from 1,000 / 10,000 / 100,000 seasoned Calor, a 3-day vote with a 20%
+/// quorum (40% for high-impact actions, which then wait 2 days for a possible veto), 7 days
+/// to execute a passed proposal, 1,000 seasoned Calor to propose.
 pub fn launch_params() -> ConfigParams {
     ConfigParams {
         protocol_fee_bps: 500,
         burn_bps: 2_000,
         calor_subsidy_bps: 5_000,
         min_rental_micro_usd: DEFAULT_MIN_RENTAL_MICRO_USD,
+        subsidy_budget_per_epoch: CALOR * 1_000_000,
         sol_usd_oracle: OracleParams {
             feed_id: SOL_USD_FEED_ID,
             max_age_secs: 60,
             max_conf_bps: 200,
+            _padding: [0; 2],
         },
         calor_price: CalorPriceParams {
             max_age_secs: 3_600,
             min_micro_usd: 100,
             max_micro_usd: 1_000_000_000,
+            max_move_bps_per_hour: 1_000,
+            _padding: [0; 2],
         },
         queue_timeout_secs: 900,
         heartbeat_timeout_secs: 300,
@@ -161,8 +168,13 @@ pub fn launch_params() -> ConfigParams {
             staker_fee_share_bps: 5_000,
             priority_tiers: [CALOR * 1_000, CALOR * 10_000, CALOR * 100_000],
             quorum_bps: 2_000,
+            high_impact_quorum_bps: 4_000,
             voting_period_secs: 3 * 86_400,
+            timelock_secs: 2 * 86_400,
+            execution_window_secs: 7 * 86_400,
             min_stake_to_propose: CALOR * 1_000,
+            _padding: [0; 2],
         },
+        _padding: [0; 2],
     }
 }

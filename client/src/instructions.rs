@@ -4,8 +4,8 @@ use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use calor::accounts as acc;
 use calor::instruction as ix;
 use calor::instructions::{
-    GpuModelArgs, InitializeArgs, ListNodeArgs, OpenRentalArgs, RegionArgs, RegisterProviderArgs,
-    UpdateConfigArgs, UpdateNodeArgs,
+    ExtendArgs, GpuModelArgs, InitializeArgs, ListNodeArgs, OpenRentalArgs, RegionArgs,
+    RegisterProviderArgs, UpdateConfigArgs, UpdateNodeArgs,
 };
 
 use calor::state::ProposalAction;
@@ -79,49 +79,29 @@ pub fn post_calor_price(authority: Pubkey, price_micro_usd: u64) -> Instruction 
     )
 }
 
-pub fn add_gpu_model(authority: Pubkey, id: u16, args: GpuModelArgs) -> Instruction {
+/// `set_gpu_model`: adds GPU model `id` to the catalog, or updates it.
+pub fn set_gpu_model(authority: Pubkey, id: u16, args: GpuModelArgs) -> Instruction {
     build(
-        acc::AddGpuModel {
+        acc::SetGpuModel {
             config: config(),
             gpu_model: pda::gpu_model(id),
             authority,
             system_program: system_program::ID,
         },
-        ix::AddGpuModel { id, args },
+        ix::SetGpuModel { id, args },
     )
 }
 
-pub fn update_gpu_model(authority: Pubkey, id: u16, args: GpuModelArgs) -> Instruction {
+/// `set_region`: adds region `id` (from 1), or updates it.
+pub fn set_region(authority: Pubkey, id: u16, args: RegionArgs) -> Instruction {
     build(
-        acc::UpdateGpuModel {
-            config: config(),
-            gpu_model: pda::gpu_model(id),
-            authority,
-        },
-        ix::UpdateGpuModel { args },
-    )
-}
-
-pub fn add_region(authority: Pubkey, id: u16, args: RegionArgs) -> Instruction {
-    build(
-        acc::AddRegion {
+        acc::SetRegion {
             config: config(),
             region: pda::region(id),
             authority,
             system_program: system_program::ID,
         },
-        ix::AddRegion { id, args },
-    )
-}
-
-pub fn update_region(authority: Pubkey, id: u16, args: RegionArgs) -> Instruction {
-    build(
-        acc::UpdateRegion {
-            config: config(),
-            region: pda::region(id),
-            authority,
-        },
-        ix::UpdateRegion { args },
+        ix::SetRegion { id, args },
     )
 }
 
@@ -181,10 +161,8 @@ pub fn list_node(
 }
 
 fn node_operator(authority: Pubkey, node_index: u32) -> acc::NodeOperator {
-    let provider = pda::provider(&authority);
     acc::NodeOperator {
-        provider,
-        node: pda::node(&provider, node_index),
+        node: pda::node(&pda::provider(&authority), node_index),
         authority,
     }
 }
@@ -240,21 +218,24 @@ pub fn open_rental_sol(
     open_rental_sol_with(renter, gpu_model, price_update, args, false)
 }
 
-/// `open_rental_sol`, with the routing priority of the renter's stake when `staked`.
+/// `open_rental_sol`, with the routing priority of the renter's stake when `staked`. The
+/// rental's bump in `args` is filled in.
 pub fn open_rental_sol_with(
     renter: Pubkey,
     gpu_model: u16,
     price_update: Pubkey,
-    args: OpenRentalArgs,
+    mut args: OpenRentalArgs,
     staked: bool,
 ) -> Instruction {
     let (stake, stake_pool) = stake_accounts(&renter, staked);
+    let (rental, bump) = pda::rental_with_bump(&renter, args.id);
+    args.bump = bump;
     build(
         acc::OpenRentalSol {
             config: config(),
             gpu_model: pda::gpu_model(gpu_model),
             region: args.region.map(pda::region),
-            rental: pda::rental(&renter, args.id),
+            rental,
             price_update,
             stake,
             stake_pool,
@@ -285,18 +266,22 @@ pub fn open_rental_calor(
     )
 }
 
-/// `open_rental_calor`, with the routing priority of the renter's stake when `staked`.
+/// `open_rental_calor`, with the routing priority of the renter's stake when `staked`. The
+/// rental's and the escrow's bumps in `args` are filled in.
 pub fn open_rental_calor_with(
     renter: Pubkey,
     gpu_model: u16,
     calor_mint: Pubkey,
     renter_token: Pubkey,
     token_program: Pubkey,
-    args: OpenRentalArgs,
+    mut args: OpenRentalArgs,
     staked: bool,
 ) -> Instruction {
-    let (stake, _) = stake_accounts(&renter, staked);
-    let rental = pda::rental(&renter, args.id);
+    let (stake, stake_pool) = stake_accounts(&renter, staked);
+    let (rental, bump) = pda::rental_with_bump(&renter, args.id);
+    let (escrow, escrow_bump) = pda::escrow_with_bump(&rental);
+    args.bump = bump;
+    args.escrow_bump = escrow_bump;
     build(
         acc::OpenRentalCalor {
             config: config(),
@@ -305,9 +290,11 @@ pub fn open_rental_calor_with(
             rental,
             calor_mint,
             renter_token,
-            escrow: pda::escrow(&rental),
+            escrow,
             stake,
-            stake_pool: pda::stake_pool(),
+            stake_pool,
+            subsidy_pool: pda::subsidy_pool(),
+            subsidy_vault: pda::subsidy_vault(),
             renter,
             token_program,
             system_program: system_program::ID,
@@ -317,18 +304,26 @@ pub fn open_rental_calor_with(
 }
 
 fn provider_rental(authority: Pubkey, node_index: u32, rental: Pubkey) -> acc::ProviderRental {
-    let provider = pda::provider(&authority);
     acc::ProviderRental {
         config: config(),
-        provider,
-        node: pda::node(&provider, node_index),
+        node: pda::node(&pda::provider(&authority), node_index),
         rental,
         authority,
     }
 }
 
 pub fn claim(authority: Pubkey, node_index: u32, rental: Pubkey) -> Instruction {
-    build(provider_rental(authority, node_index, rental), ix::Claim {})
+    let provider = pda::provider(&authority);
+    build(
+        acc::ClaimRental {
+            config: config(),
+            provider,
+            node: pda::node(&provider, node_index),
+            rental,
+            authority,
+        },
+        ix::Claim {},
+    )
 }
 
 pub fn start(authority: Pubkey, node_index: u32, rental: Pubkey) -> Instruction {
@@ -339,28 +334,34 @@ pub fn fail(authority: Pubkey, node_index: u32, rental: Pubkey) -> Instruction {
     build(provider_rental(authority, node_index, rental), ix::Fail {})
 }
 
-pub fn extend_sol(renter: Pubkey, rental_id: u64, price_update: Pubkey, hours: u32) -> Instruction {
+/// `extend_sol` of the renter's rental `rental` by `args.hours`, paying at most
+/// `args.max_payment` lamports.
+pub fn extend_sol(
+    renter: Pubkey,
+    rental: Pubkey,
+    price_update: Pubkey,
+    args: ExtendArgs,
+) -> Instruction {
     build(
         acc::ExtendSol {
             config: config(),
-            rental: pda::rental(&renter, rental_id),
+            rental,
             price_update,
             renter,
             system_program: system_program::ID,
         },
-        ix::ExtendSol { hours },
+        ix::ExtendSol { args },
     )
 }
 
 pub fn extend_calor(
     renter: Pubkey,
-    rental_id: u64,
+    rental: Pubkey,
     calor_mint: Pubkey,
     renter_token: Pubkey,
     token_program: Pubkey,
-    hours: u32,
+    args: ExtendArgs,
 ) -> Instruction {
-    let rental = pda::rental(&renter, rental_id);
     build(
         acc::ExtendCalor {
             config: config(),
@@ -368,20 +369,21 @@ pub fn extend_calor(
             calor_mint,
             renter_token,
             escrow: pda::escrow(&rental),
+            subsidy_pool: pda::subsidy_pool(),
+            subsidy_vault: pda::subsidy_vault(),
             renter,
             token_program,
         },
-        ix::ExtendCalor { hours },
+        ix::ExtendCalor { args },
     )
 }
 
-/// `complete`, signed by the renter or by the provider's authority.
-pub fn complete(signer: Pubkey, rental: Pubkey, node: Pubkey, provider: Pubkey) -> Instruction {
+/// `complete`, signed by the renter or by the node's authority.
+pub fn complete(signer: Pubkey, rental: Pubkey, node: Pubkey) -> Instruction {
     build(
         acc::Complete {
             rental,
             node,
-            provider,
             signer,
         },
         ix::Complete {},
@@ -389,11 +391,11 @@ pub fn complete(signer: Pubkey, rental: Pubkey, node: Pubkey, provider: Pubkey) 
 }
 
 /// `cancel`; `node` is the claiming node while provisioning, `None` while queued.
-pub fn cancel(renter: Pubkey, rental_id: u64, node: Option<Pubkey>) -> Instruction {
+pub fn cancel(renter: Pubkey, rental: Pubkey, node: Option<Pubkey>) -> Instruction {
     build(
         acc::Cancel {
             config: config(),
-            rental: pda::rental(&renter, rental_id),
+            rental,
             node,
             renter,
         },
@@ -405,11 +407,11 @@ pub fn expire(rental: Pubkey, node: Pubkey) -> Instruction {
     build(acc::Expire { rental, node }, ix::Expire {})
 }
 
-pub fn reclaim(renter: Pubkey, rental_id: u64, node: Pubkey) -> Instruction {
+pub fn reclaim(renter: Pubkey, rental: Pubkey, node: Pubkey) -> Instruction {
     build(
         acc::Reclaim {
             config: config(),
-            rental: pda::rental(&renter, rental_id),
+            rental,
             node,
             renter,
         },
@@ -417,15 +419,39 @@ pub fn reclaim(renter: Pubkey, rental_id: u64, node: Pubkey) -> Instruction {
     )
 }
 
-/// `settle_sol`; `provider` is the rental's payee (the claiming provider's PDA), `None`
-/// for a rental never claimed.
-pub fn settle_sol(rental: Pubkey, renter: Pubkey, provider: Option<Pubkey>) -> Instruction {
+/// What settling a rental needs to know about it beyond its address: who rented it, who is
+/// paid (`None` for a rental never claimed) and whether it holds stake priority.
+#[derive(Debug, Clone, Copy)]
+pub struct SettleParties {
+    pub renter: Pubkey,
+    pub payee: Option<Pubkey>,
+    /// The rental was routed with the renter's stake priority: the stake must be passed.
+    pub prioritised: bool,
+}
+
+impl SettleParties {
+    pub fn of(rental: &calor::state::Rental) -> Self {
+        Self {
+            renter: rental.renter,
+            payee: (rental.payee != Pubkey::default()).then_some(rental.payee),
+            prioritised: rental.priority > 0,
+        }
+    }
+
+    fn stake(&self) -> Option<Pubkey> {
+        self.prioritised.then(|| pda::stake(&self.renter))
+    }
+}
+
+/// `settle_sol`; the provider credited is the rental's payee (the claiming provider's PDA).
+pub fn settle_sol(rental: Pubkey, parties: SettleParties) -> Instruction {
     build(
         acc::SettleSol {
             config: config(),
             rental,
-            provider,
-            renter,
+            provider: parties.payee,
+            renter: parties.renter,
+            stake: parties.stake(),
         },
         ix::SettleSol {},
     )
@@ -434,15 +460,15 @@ pub fn settle_sol(rental: Pubkey, renter: Pubkey, provider: Option<Pubkey>) -> I
 /// Token accounts that receive a settled Calor rental's tokens.
 #[derive(Debug, Clone, Copy)]
 pub struct CalorPayouts {
+    /// A Calor account of the renter; if it cannot receive, the refund is held.
     pub renter_token: Pubkey,
     /// A token account of the rental's payee; `None` for a rental never claimed.
     pub provider_token: Option<Pubkey>,
-    pub treasury_token: Pubkey,
 }
 
 pub fn settle_calor(
     rental: Pubkey,
-    renter: Pubkey,
+    parties: SettleParties,
     calor_mint: Pubkey,
     token_program: Pubkey,
     payouts: CalorPayouts,
@@ -455,13 +481,79 @@ pub fn settle_calor(
             calor_mint,
             renter_token: payouts.renter_token,
             provider_token: payouts.provider_token,
-            treasury_token: payouts.treasury_token,
-            stake_pool: pda::stake_pool(),
-            rewards_vault: pda::rewards_vault(),
-            renter,
+            subsidy_pool: pda::subsidy_pool(),
+            subsidy_vault: pda::subsidy_vault(),
+            renter: parties.renter,
+            stake: parties.stake(),
             token_program,
         },
         ix::SettleCalor {},
+    )
+}
+
+/// `claim_refund`: pays a held refund into `renter_token` (a Calor account of the renter).
+pub fn claim_refund(
+    rental: Pubkey,
+    renter: Pubkey,
+    calor_mint: Pubkey,
+    renter_token: Pubkey,
+    token_program: Pubkey,
+) -> Instruction {
+    build(
+        acc::ClaimRefund {
+            config: config(),
+            rental,
+            escrow: pda::escrow(&rental),
+            calor_mint,
+            renter_token,
+            renter,
+            token_program,
+        },
+        ix::ClaimRefund {},
+    )
+}
+
+/// `fund_subsidy`: `owner` moves `amount` Calor from `from` into the subsidy vault.
+pub fn fund_subsidy(
+    owner: Pubkey,
+    from: Pubkey,
+    calor_mint: Pubkey,
+    token_program: Pubkey,
+    amount: u64,
+) -> Instruction {
+    build(
+        acc::FundSubsidy {
+            config: config(),
+            subsidy_pool: pda::subsidy_pool(),
+            subsidy_vault: pda::subsidy_vault(),
+            calor_mint,
+            from,
+            owner,
+            token_program,
+        },
+        ix::FundSubsidy { amount },
+    )
+}
+
+/// `withdraw_subsidy`: the config authority takes unreserved Calor to `treasury_token`.
+pub fn withdraw_subsidy(
+    authority: Pubkey,
+    treasury_token: Pubkey,
+    calor_mint: Pubkey,
+    token_program: Pubkey,
+    amount: u64,
+) -> Instruction {
+    build(
+        acc::WithdrawSubsidy {
+            config: config(),
+            subsidy_pool: pda::subsidy_pool(),
+            subsidy_vault: pda::subsidy_vault(),
+            calor_mint,
+            treasury_token,
+            authority,
+            token_program,
+        },
+        ix::WithdrawSubsidy { amount },
     )
 }
 
@@ -483,6 +575,8 @@ pub fn init_staking(authority: Pubkey, calor_mint: Pubkey, token_program: Pubkey
             calor_mint,
             stake_vault: pda::stake_vault(),
             rewards_vault: pda::rewards_vault(),
+            subsidy_pool: pda::subsidy_pool(),
+            subsidy_vault: pda::subsidy_vault(),
             authority,
             token_program,
             system_program: system_program::ID,
@@ -541,6 +635,7 @@ pub fn unstake(
 ) -> Instruction {
     build(
         acc::Unstake {
+            config: config(),
             stake_pool: pda::stake_pool(),
             stake: pda::stake(&owner),
             epoch_record: epoch_record.map(pda::epoch_record),
@@ -555,14 +650,23 @@ pub fn unstake(
 }
 
 /// `advance_epoch` for the pool's current `epoch`.
-pub fn advance_epoch(payer: Pubkey, epoch: u64) -> Instruction {
+pub fn advance_epoch(
+    payer: Pubkey,
+    epoch: u64,
+    calor_mint: Pubkey,
+    token_program: Pubkey,
+) -> Instruction {
     build(
         acc::AdvanceEpoch {
             config: config(),
             stake_pool: pda::stake_pool(),
+            subsidy_pool: pda::subsidy_pool(),
+            subsidy_vault: pda::subsidy_vault(),
             rewards_vault: pda::rewards_vault(),
+            calor_mint,
             epoch_record: pda::epoch_record(epoch),
             payer,
+            token_program,
             system_program: system_program::ID,
         },
         ix::AdvanceEpoch {},
@@ -572,6 +676,7 @@ pub fn advance_epoch(payer: Pubkey, epoch: u64) -> Instruction {
 pub fn claim_rewards(owner: Pubkey, tokens: StakeTokens, epoch_record: Option<u64>) -> Instruction {
     build(
         acc::ClaimRewards {
+            config: config(),
             stake_pool: pda::stake_pool(),
             stake: pda::stake(&owner),
             epoch_record: epoch_record.map(pda::epoch_record),
@@ -624,5 +729,17 @@ pub fn execute_proposal(proposal_id: u64, provider: Option<Pubkey>) -> Instructi
             provider,
         },
         ix::ExecuteProposal {},
+    )
+}
+
+/// `veto_proposal`: the config authority stops a high-impact proposal.
+pub fn veto_proposal(authority: Pubkey, proposal_id: u64) -> Instruction {
+    build(
+        acc::VetoProposal {
+            config: config(),
+            proposal: pda::proposal(proposal_id),
+            authority,
+        },
+        ix::VetoProposal {},
     )
 }

@@ -7,6 +7,8 @@ pub mod catalog;
 pub mod instructions;
 #[cfg(feature = "rpc")]
 pub mod keys;
+#[cfg(feature = "rpc")]
+pub mod opening;
 pub mod pda;
 pub mod pyth;
 pub mod queue;

@@ -3,7 +3,7 @@ use anchor_lang::prelude::Pubkey;
 use calor::constants::{
     CONFIG_SEED, EPOCH_SEED, ESCROW_SEED, GPU_MODEL_SEED, NODE_SEED, PROPOSAL_SEED, PROVIDER_SEED,
     REGION_SEED, RENTAL_SEED, REWARDS_VAULT_SEED, STAKE_POOL_SEED, STAKE_SEED, STAKE_VAULT_SEED,
-    VOTE_SEED,
+    SUBSIDY_POOL_SEED, SUBSIDY_VAULT_SEED, VOTE_SEED,
 };
 
 fn find(seeds: &[&[u8]]) -> Pubkey {
@@ -31,30 +31,33 @@ pub fn node(provider: &Pubkey, index: u32) -> Pubkey {
 }
 
 pub fn rental(renter: &Pubkey, id: u64) -> Pubkey {
-    find(&[RENTAL_SEED, renter.as_ref(), &id.to_le_bytes()])
+    rental_with_bump(renter, id).0
+}
+
+/// The rental PDA and its bump, which `open_rental_*` take as an argument (the program
+/// lets the runtime check it rather than searching for it on-chain).
+pub fn rental_with_bump(renter: &Pubkey, id: u64) -> (Pubkey, u8) {
+    Pubkey::find_program_address(
+        &[RENTAL_SEED, renter.as_ref(), &id.to_le_bytes()],
+        &calor::ID,
+    )
 }
 
 /// The Calor token account holding a Calor rental's escrow.
 pub fn escrow(rental: &Pubkey) -> Pubkey {
-    find(&[ESCROW_SEED, rental.as_ref()])
+    escrow_with_bump(rental).0
 }
 
-/// The first rental id from `from` on whose rental PDA (and, for a Calor rental, escrow
-/// PDA) has the canonical bump 255.
-///
-/// `open_rental_*` derive these addresses on-chain with `find_program_address`, which pays
-/// 1,500 CU for every bump it tries; half of all ids need a second try, one in eight a
-/// fourth. The id is only the renter's nonce, so a client may as well pick one that costs a
-/// single try: it searches two ids on average (four for Calor), off-chain.
-pub fn cheapest_rental_id(renter: &Pubkey, from: u64, calor: bool) -> u64 {
-    let first_try = |seeds: &[&[u8]]| Pubkey::find_program_address(seeds, &calor::ID).1 == u8::MAX;
-    (from..=u64::MAX)
-        .find(|id| {
-            let rental_seeds: &[&[u8]] = &[RENTAL_SEED, renter.as_ref(), &id.to_le_bytes()];
-            first_try(rental_seeds)
-                && (!calor || first_try(&[ESCROW_SEED, rental(renter, *id).as_ref()]))
-        })
-        .expect("an id with bump 255 exists well before u64::MAX")
+pub fn escrow_with_bump(rental: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[ESCROW_SEED, rental.as_ref()], &calor::ID)
+}
+
+pub fn subsidy_pool() -> Pubkey {
+    find(&[SUBSIDY_POOL_SEED])
+}
+
+pub fn subsidy_vault() -> Pubkey {
+    find(&[SUBSIDY_VAULT_SEED])
 }
 
 pub fn stake_pool() -> Pubkey {
@@ -83,6 +86,19 @@ pub fn proposal(id: u64) -> Pubkey {
 
 pub fn vote_record(proposal: &Pubkey, voter: &Pubkey) -> Pubkey {
     find(&[VOTE_SEED, proposal.as_ref(), voter.as_ref()])
+}
+
+/// The associated token program, which derives every wallet's canonical token account.
+pub const ASSOCIATED_TOKEN_PROGRAM: Pubkey =
+    anchor_lang::pubkey!("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
+
+/// `wallet`'s associated token account of `mint` under `token_program`.
+pub fn associated_token(wallet: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[wallet.as_ref(), token_program.as_ref(), mint.as_ref()],
+        &ASSOCIATED_TOKEN_PROGRAM,
+    )
+    .0
 }
 
 /// The upgradeable loader's ProgramData account of the Calor program.
@@ -117,24 +133,5 @@ mod tests {
         assert_ne!(node(&a, 0), node(&a, 1));
         assert_ne!(gpu_model(1), region(1));
         assert_ne!(escrow(&a), escrow(&b));
-    }
-
-    #[test]
-    fn cheapest_rental_id_has_first_try_bumps() {
-        let renter = Pubkey::new_unique();
-        for from in [0, 1, 1_000] {
-            let id = cheapest_rental_id(&renter, from, true);
-            assert!(id >= from);
-            let seeds: &[&[u8]] = &[RENTAL_SEED, renter.as_ref(), &id.to_le_bytes()];
-            let (rental, bump) = Pubkey::find_program_address(seeds, &calor::ID);
-            assert_eq!(bump, 255);
-            let escrow_seeds: &[&[u8]] = &[ESCROW_SEED, rental.as_ref()];
-            assert_eq!(
-                Pubkey::find_program_address(escrow_seeds, &calor::ID).1,
-                255
-            );
-            // Nothing cheaper was skipped.
-            assert!((from..id).all(|skipped| cheapest_rental_id(&renter, skipped, true) == id));
-        }
     }
 }

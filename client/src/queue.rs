@@ -19,7 +19,7 @@ pub fn queue_order(a: (&Pubkey, &Rental), b: (&Pubkey, &Rental)) -> Ordering {
 pub fn queued_in_order(rentals: &[(Pubkey, Rental)]) -> Vec<&(Pubkey, Rental)> {
     let mut queued: Vec<_> = rentals
         .iter()
-        .filter(|(_, r)| r.state == RentalState::Queued)
+        .filter(|(_, r)| r.state() == RentalState::Queued)
         .collect();
     queued.sort_by(|a, b| queue_order((&a.0, &a.1), (&b.0, &b.1)));
     queued
@@ -28,33 +28,14 @@ pub fn queued_in_order(rentals: &[(Pubkey, Rental)]) -> Vec<&(Pubkey, Rental)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use calor::state::PaymentKind;
 
     fn rental(priority: u8, created_at: i64, state: RentalState) -> Rental {
         Rental {
             renter: Pubkey::new_unique(),
-            id: 0,
-            gpu_model: 1,
-            region: None,
-            node: None,
-            payee: Pubkey::default(),
-            hourly_rate_micro_usd: 1,
-            hours: 1,
-            payment: PaymentKind::Sol,
-            escrowed: 1,
-            usd_paid_micro: 1,
-            protocol_fee_bps: 0,
-            burn_bps: 0,
             created_at,
-            claimed_at: 0,
-            started_at: 0,
-            ends_at: 0,
-            served_secs: 0,
-            state,
             priority,
-            escrow_bump: 0,
-            bump: 0,
-            ssh_public_key: String::new(),
+            state: state as u8,
+            ..bytemuck::Zeroable::zeroed()
         }
     }
 

@@ -254,6 +254,22 @@ impl Chain {
             .collect()
     }
 
+    /// The `amount` of a token account (SPL Token or Token-2022); 0 when it does not exist.
+    pub async fn token_balance(&self, address: &Pubkey) -> Result<u64, ChainError> {
+        let found = self
+            .rpc
+            .get_account_with_commitment(address, CommitmentConfig::confirmed())
+            .await?
+            .value;
+        Ok(found
+            .and_then(|a| {
+                a.data
+                    .get(64..72)
+                    .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+            })
+            .unwrap_or(0))
+    }
+
     pub async fn balance(&self, address: &Pubkey) -> Result<u64, ChainError> {
         Ok(self
             .rpc

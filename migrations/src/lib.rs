@@ -23,6 +23,9 @@ const LOCAL_FUNDING_LAMPORTS: u64 = 100_000_000_000;
 pub const LOCAL_CALOR_PRICE_MICRO_USD: u64 = 50_000;
 /// SOL/USD on a local chain: $150.00 ± $0.05.
 pub const LOCAL_SOL_USD_CENTS: i64 = 15_000;
+/// Calor put into the subsidy vault of a local chain: 10,000,000 Calor (on a public cluster
+/// the treasury funds it with `fund_subsidy`).
+pub const LOCAL_SUBSIDY_FUNDING: u64 = 10_000_000 * calor_client::catalog::CALOR;
 
 /// Where a local chain keeps its SOL/USD `PriceUpdateV2` (any address works: the program
 /// checks the owner, the feed id and freshness, not the address).
@@ -82,8 +85,8 @@ pub async fn bootstrap_protocol(
             .await?
             .is_none()
         {
-            let add = ix::add_gpu_model(me, model.id, model.args(true));
-            chain.send("add_gpu_model", &[add], authority, &[]).await?;
+            let add = ix::set_gpu_model(me, model.id, model.args(true));
+            chain.send("set_gpu_model", &[add], authority, &[]).await?;
         }
     }
     for region in &REGIONS {
@@ -92,8 +95,8 @@ pub async fn bootstrap_protocol(
             .await?
             .is_none()
         {
-            let add = ix::add_region(me, region.id, region.args(true));
-            chain.send("add_region", &[add], authority, &[]).await?;
+            let add = ix::set_region(me, region.id, region.args(true));
+            chain.send("set_region", &[add], authority, &[]).await?;
         }
     }
     let post = ix::post_calor_price(me, LOCAL_CALOR_PRICE_MICRO_USD);
@@ -107,6 +110,21 @@ pub async fn bootstrap_protocol(
     {
         let init = ix::init_staking(me, mint.pubkey(), spl_token::ID);
         chain.send("init_staking", &[init], authority, &[]).await?;
+    }
+    let vault = pda::subsidy_vault();
+    if chain.token_balance(&vault).await? == 0 {
+        // the local mint's authority is the protocol authority: it stands in for the treasury
+        let fund = spl_token::instruction::mint_to(
+            &spl_token::ID,
+            &mint.pubkey(),
+            &vault,
+            &me,
+            &[],
+            LOCAL_SUBSIDY_FUNDING,
+        )?;
+        chain
+            .send("fund the subsidy vault", &[fund], authority, &[])
+            .await?;
     }
     let sol_usd_price = publish_local_sol_price(chain, LOCAL_SOL_USD_CENTS).await?;
     Ok(Protocol {
@@ -196,7 +214,7 @@ pub async fn onboard_provider(
             .send("register_provider", &[register], operator, &[])
             .await?;
     }
-    if !existing.as_ref().is_some_and(|p| p.approved) {
+    if !existing.as_ref().is_some_and(|p| p.is_approved()) {
         let approve = ix::approve_provider(authority.pubkey(), me, true);
         chain
             .send("approve_provider", &[approve], authority, &[])

@@ -3,7 +3,7 @@
 use anchor_lang::prelude::Pubkey;
 use calor::instructions::{ListNodeArgs, OpenRentalArgs, RegisterProviderArgs};
 use calor::state::{Node, Rental};
-use calor_client::instructions::{self as ix, CalorPayouts};
+use calor_client::instructions::{self as ix, CalorPayouts, SettleParties};
 use calor_client::pda;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -26,8 +26,10 @@ pub const SOL_USD_CENTS: i64 = 15_000;
 pub const SOL_CONF_CENTS: u64 = 10;
 /// Calor/USD $0.25.
 pub const CALOR_USD_MICRO: u64 = 250_000;
+/// What the treasury puts into the subsidy vault when the market is set up: 10,000,000 Calor.
+pub const SUBSIDY_FUNDING: u64 = 10_000_000 * crate::fixtures::CALOR;
 pub const SSH_KEY: &str =
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1xH0S9kHkB6n1sBq3x7m6pyV3x2Ob4n1e2bXm0Qf renter@calor";
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFkfZAkyX+WGQUzcXyMISyhorGgJsOwABAxq9HwvE0K/ renter@calor";
 
 pub struct OperatorHandle {
     pub authority: Keypair,
@@ -73,10 +75,10 @@ impl Market {
         let authority = env.upgrade_authority.insecure_clone();
         let mut setup = Vec::new();
         for m in &GPU_MODELS {
-            setup.push(ix::add_gpu_model(authority.pubkey(), m.id, m.args(true)));
+            setup.push(ix::set_gpu_model(authority.pubkey(), m.id, m.args(true)));
         }
         for r in &REGIONS {
-            setup.push(ix::add_region(authority.pubkey(), r.id, r.args(true)));
+            setup.push(ix::set_region(authority.pubkey(), r.id, r.args(true)));
         }
         for chunk in setup.chunks(4) {
             env.send(chunk, &authority, &[]).expect_ok("catalog");
@@ -99,6 +101,27 @@ impl Market {
             &treasury,
             protocol.token_program,
         );
+        if staking {
+            // the treasury funds the subsidy vault, as at launch
+            spl::mint_to(
+                &mut env,
+                &protocol.mint_authority.insecure_clone(),
+                &protocol.calor_mint,
+                &treasury_token,
+                SUBSIDY_FUNDING,
+                protocol.token_program,
+            );
+            let fund = ix::fund_subsidy(
+                treasury,
+                treasury_token,
+                protocol.calor_mint,
+                protocol.token_program.id(),
+                SUBSIDY_FUNDING,
+            );
+            env.fund(&treasury, 1_000_000_000);
+            env.send(&[fund], &protocol.treasury.insecure_clone(), &[])
+                .expect_ok("fund the subsidy vault");
+        }
         let mut market = Self {
             env,
             protocol,
@@ -128,6 +151,22 @@ impl Market {
         let now = self.env.clock().unix_timestamp;
         let price = PythPrice::sol_usd(SOL_USD_CENTS, SOL_CONF_CENTS, now);
         write_price_update(&mut self.env, self.price_update, &price);
+    }
+
+    /// Re-publishes SOL/USD and re-posts the standard Calor rate, both as of now.
+    pub fn refresh_prices(&mut self) {
+        self.refresh_sol_price();
+        self.post_calor_price(CALOR_USD_MICRO)
+            .expect_ok("post the Calor rate");
+    }
+
+    pub fn post_calor_price(&mut self, micro_usd: u64) -> Outcome {
+        let admin = self.authority.insecure_clone();
+        self.env.send(
+            &[ix::post_calor_price(admin.pubkey(), micro_usd)],
+            &admin,
+            &[],
+        )
     }
 
     pub fn set_sol_price(&mut self, price: &PythPrice) {
@@ -231,13 +270,28 @@ impl Market {
         token
     }
 
+    /// An open of `hours` at [`RATE`], unpinned, with the test key and no payment cap (the
+    /// instruction builders fill in the bumps).
     pub fn open_args(id: u64, hours: u32) -> OpenRentalArgs {
         OpenRentalArgs {
             id,
+            bump: 0,
+            escrow_bump: 0,
             hours,
             hourly_rate_micro_usd: RATE,
             region: None,
-            ssh_public_key: SSH_KEY.into(),
+            near: None,
+            ssh_public_key: Some(SSH_KEY.into()),
+            forwarded_ports: Vec::new(),
+            max_payment: u64::MAX,
+        }
+    }
+
+    /// Extension arguments without a payment cap.
+    pub fn extend_args(hours: u32) -> calor::instructions::ExtendArgs {
+        calor::instructions::ExtendArgs {
+            hours,
+            max_payment: u64::MAX,
         }
     }
 
@@ -303,6 +357,13 @@ impl Market {
         self.env.decode(address)
     }
 
+    /// `complete`, signed by `signer` (the renter or the node's operator).
+    pub fn complete(&mut self, signer: &Keypair, rental: &Pubkey) -> Outcome {
+        let node = self.rental(rental).node;
+        self.env
+            .send(&[ix::complete(signer.pubkey(), *rental, node)], signer, &[])
+    }
+
     pub fn heartbeat(&mut self, operator: &Keypair, node_index: u32) -> Outcome {
         self.env.send(
             &[ix::node_heartbeat(operator.pubkey(), node_index)],
@@ -326,13 +387,9 @@ impl Market {
     }
 
     pub fn settle_sol(&mut self, rental: &Pubkey, payer: &Keypair) -> Outcome {
-        let state = self.rental(rental);
-        let provider = (state.payee != Pubkey::default()).then_some(state.payee);
-        self.env.send(
-            &[ix::settle_sol(*rental, state.renter, provider)],
-            payer,
-            &[],
-        )
+        let parties = SettleParties::of(&self.rental(rental));
+        self.env
+            .send(&[ix::settle_sol(*rental, parties)], payer, &[])
     }
 
     pub fn settle_calor(
@@ -342,16 +399,14 @@ impl Market {
         provider_token: Option<Pubkey>,
         payer: &Keypair,
     ) -> Outcome {
-        let state = self.rental(rental);
         let ix = ix::settle_calor(
             *rental,
-            state.renter,
+            SettleParties::of(&self.rental(rental)),
             self.protocol.calor_mint,
             self.protocol.token_program.id(),
             CalorPayouts {
                 renter_token,
                 provider_token,
-                treasury_token: self.treasury_token,
             },
         );
         self.env.send(&[ix], payer, &[])

@@ -68,6 +68,45 @@ pub fn create_mint(
     mint.pubkey()
 }
 
+/// Creates a Token-2022 mint with the extensions `extensions` lists, set up by `init` (the
+/// extension instructions, given the mint's address), then `InitializeMint2` with
+/// `freeze_authority`.
+pub fn create_mint_2022_with(
+    env: &mut TestEnv,
+    payer: &Keypair,
+    mint_authority: &Pubkey,
+    freeze_authority: Option<&Pubkey>,
+    extensions: &[spl_token_2022::extension::ExtensionType],
+    init: impl FnOnce(&Pubkey) -> Vec<anchor_lang::solana_program::instruction::Instruction>,
+) -> Pubkey {
+    use spl_token_2022::extension::ExtensionType;
+    let mint = Keypair::new();
+    let len = ExtensionType::try_calculate_account_len::<spl_token_2022::state::Mint>(extensions)
+        .expect("mint length");
+    let rent = env.rent_exempt(len);
+    let mut ixs = vec![system_instruction::create_account(
+        &payer.pubkey(),
+        &mint.pubkey(),
+        rent,
+        len as u64,
+        &spl_token_2022::ID,
+    )];
+    ixs.extend(init(&mint.pubkey()));
+    ixs.push(
+        spl_token_2022::instruction::initialize_mint2(
+            &spl_token_2022::ID,
+            &mint.pubkey(),
+            mint_authority,
+            freeze_authority,
+            6,
+        )
+        .expect("initialize_mint2"),
+    );
+    env.send(&ixs, payer, &[&mint])
+        .expect_ok("create mint with extensions");
+    mint.pubkey()
+}
+
 /// Creates a token account (a fresh keypair address) for `owner`.
 pub fn create_token_account(
     env: &mut TestEnv,

@@ -94,7 +94,12 @@ impl Market {
         }
         let payer = self.authority.insecure_clone();
         self.env.send(
-            &[ix::advance_epoch(payer.pubkey(), pool.epoch)],
+            &[ix::advance_epoch(
+                payer.pubkey(),
+                pool.epoch,
+                self.protocol.calor_mint,
+                self.protocol.token_program.id(),
+            )],
             &payer,
             &[],
         )
@@ -137,11 +142,26 @@ impl Market {
             .send(&[ix::execute_proposal(proposal, provider)], &payer, &[])
     }
 
-    /// Stakes `amount` and lets an epoch pass so that all of it is active.
+    /// Stakes `amount` and lets an epoch pass so that all of it is active (it earns rewards).
     pub fn active_staker(&mut self, amount: u64) -> Staker {
         let s = self.staker();
         self.try_stake(&s, amount).expect_ok("stake");
         self.advance_epoch().expect_ok("advance epoch");
         s
+    }
+
+    /// Stakes `amount` and lets two epochs pass so that all of it is seasoned (active for a
+    /// whole epoch): it votes, proposes and gives routing priority.
+    pub fn seasoned_staker(&mut self, amount: u64) -> Staker {
+        let s = self.active_staker(amount);
+        self.advance_epoch().expect_ok("advance epoch");
+        s
+    }
+
+    /// `veto_proposal` by the config authority.
+    pub fn try_veto(&mut self, proposal: u64) -> Outcome {
+        let admin = self.authority.insecure_clone();
+        self.env
+            .send(&[ix::veto_proposal(admin.pubkey(), proposal)], &admin, &[])
     }
 }

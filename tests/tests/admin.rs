@@ -17,14 +17,14 @@ fn the_catalog_is_seeded_and_updatable() {
     for spec in &GPU_MODELS {
         let model: GpuModel = m.env.decode(&pda::gpu_model(spec.id));
         assert_eq!(
-            (model.id, model.name.as_str(), model.vram_gb, model.active),
+            (model.id, model.name(), model.vram_gb, model.is_active()),
             (spec.id, spec.name, spec.vram_gb, true)
         );
     }
     for spec in &REGIONS {
         let region: Region = m.env.decode(&pda::region(spec.id));
         assert_eq!(
-            (region.code.as_str(), region.latitude_micro_deg),
+            (region.code(), region.latitude_micro_deg),
             (spec.code, spec.latitude_micro_deg)
         );
     }
@@ -33,7 +33,7 @@ fn the_catalog_is_seeded_and_updatable() {
     let spec = &GPU_MODELS[1];
     m.env
         .send(
-            &[ix::update_gpu_model(
+            &[ix::set_gpu_model(
                 stranger.pubkey(),
                 spec.id,
                 spec.args(false),
@@ -42,31 +42,34 @@ fn the_catalog_is_seeded_and_updatable() {
             &[],
         )
         .expect_calor_err(CalorError::NotConfigAuthority);
+    // a model's account under another id, existing or new, is refused
+    let mut other = ix::set_gpu_model(admin.pubkey(), 99, spec.args(true));
+    other.accounts[1].pubkey = pda::gpu_model(spec.id);
+    m.env
+        .send(&[other], &admin, &[])
+        .expect_calor_err(CalorError::WrongAddress);
+    let mut other = ix::set_gpu_model(admin.pubkey(), 99, spec.args(true));
+    other.accounts[1].pubkey = pda::gpu_model(98);
+    m.env
+        .send(&[other], &admin, &[])
+        .expect_calor_err(CalorError::WrongAddress);
+    // and region 0 is reserved for "any region"
     m.env
         .send(
-            &[ix::add_gpu_model(admin.pubkey(), spec.id, spec.args(true))],
+            &[ix::set_region(admin.pubkey(), 0, REGIONS[0].args(true))],
             &admin,
             &[],
         )
-        .expect_tx_err(
-            solana_transaction_error::TransactionError::InstructionError(
-                0,
-                solana_instruction::error::InstructionError::Custom(0),
-            ),
-        );
+        .expect_calor_err(CalorError::InvalidRegionId);
     let mut long = spec.args(true);
     long.name = "x".repeat(33);
     m.env
-        .send(&[ix::add_gpu_model(admin.pubkey(), 99, long)], &admin, &[])
+        .send(&[ix::set_gpu_model(admin.pubkey(), 99, long)], &admin, &[])
         .expect_calor_err(CalorError::InvalidName);
     // retiring a model stops new rentals of it
     m.env
         .send(
-            &[ix::update_gpu_model(
-                admin.pubkey(),
-                spec.id,
-                spec.args(false),
-            )],
+            &[ix::set_gpu_model(admin.pubkey(), spec.id, spec.args(false))],
             &admin,
             &[],
         )
@@ -78,7 +81,7 @@ fn the_catalog_is_seeded_and_updatable() {
     let region = &REGIONS[0];
     m.env
         .send(
-            &[ix::update_region(
+            &[ix::set_region(
                 admin.pubkey(),
                 region.id,
                 region.args(false),
@@ -121,7 +124,7 @@ fn providers_register_then_wait_for_approval() {
         )
         .expect_ok("register");
     let p: Provider = m.env.decode(&pda::provider(&newcomer.pubkey()));
-    assert!(!p.approved);
+    assert!(!p.is_approved());
     let listing = ix::list_node(
         newcomer.pubkey(),
         0,
@@ -190,24 +193,27 @@ fn settings_change_only_by_the_authority_and_stay_valid() {
         )
     };
     m.env
-        .send(
-            &[update(stranger.insecure_clone(), params.clone())],
-            &stranger,
-            &[],
-        )
+        .send(&[update(stranger.insecure_clone(), params)], &stranger, &[])
         .expect_calor_err(CalorError::NotConfigAuthority);
-    let mut bad = params.clone();
+    let mut bad = params;
     bad.calor_subsidy_bps = 9_000;
     m.env
         .send(&[update(admin.insecure_clone(), bad)], &admin, &[])
         .expect_calor_err(CalorError::SubsidyTooHigh);
+    // the Calor price bounds and the subsidy budget are governance's alone
+    let mut governed = params;
+    governed.calor_price.max_micro_usd *= 2;
+    m.env
+        .send(&[update(admin.insecure_clone(), governed)], &admin, &[])
+        .expect_calor_err(CalorError::GovernedSetting);
+    let mut governed = params;
+    governed.subsidy_budget_per_epoch += 1;
+    m.env
+        .send(&[update(admin.insecure_clone(), governed)], &admin, &[])
+        .expect_calor_err(CalorError::GovernedSetting);
     let tx = m
         .env
-        .send(
-            &[update(admin.insecure_clone(), params.clone())],
-            &admin,
-            &[],
-        )
+        .send(&[update(admin.insecure_clone(), params)], &admin, &[])
         .expect_ok("update");
     assert_eq!(tx.events::<ConfigUpdated>()[0].params, params);
     let config: Config = m.env.decode(&pda::config().0);
@@ -247,7 +253,7 @@ fn authority_moves_in_two_steps() {
     );
     let config: Config = m.env.decode(&pda::config().0);
     assert_eq!(
-        (config.authority, config.pending_authority),
+        (config.authority, config.pending_authority()),
         (successor.pubkey(), None)
     );
     m.env
@@ -296,7 +302,7 @@ fn nodes_change_rate_and_go_offline_only_when_idle() {
     assert_eq!((e.hourly_rate_micro_usd, e.online), (2_000_000, false));
     let n: Node = m.env.decode(&node);
     assert_eq!(
-        (n.hourly_rate_micro_usd, n.status),
+        (n.hourly_rate_micro_usd, n.status()),
         (2_000_000, NodeStatus::Offline)
     );
     // an offline node claims nothing
@@ -318,7 +324,7 @@ fn nodes_change_rate_and_go_offline_only_when_idle() {
         )
         .expect_ok("online");
     let n: Node = m.env.decode(&node);
-    assert_eq!(n.status, NodeStatus::Idle);
+    assert_eq!(n.status(), NodeStatus::Idle);
     assert_eq!(
         n.last_heartbeat,
         m.env.clock().unix_timestamp,

@@ -1,18 +1,23 @@
-//! Property test: random sequences of instructions (valid and invalid) with clock warps
-//! against the real program. After every step, no lamport or token is created or lost,
-//! everything escrowed equals payouts + fees + burned + refunds + what is still escrowed,
-//! and each party's balance moved exactly as the settlement events say. After final
-//! expiry and settlement nothing is left stranded.
+//! Property test: random sequences of instructions (valid and invalid) with clock warps and
+//! moving SOL and Calor prices against the real program. After every step, no lamport or
+//! token is created or lost, everything escrowed plus what the subsidy vault added equals
+//! payouts + fees + burned + refunds + what is still escrowed, the subsidy vault holds at
+//! least what it reserved for live rentals (exactly the sum of their purchases' reservations),
+//! each settlement equals the host's per-purchase settlement of the rental as it stood, and
+//! each party's balance moved exactly as the settlement events say. After final expiry and
+//! settlement nothing is left stranded.
 //!
 //! `CALOR_PROP_SEQUENCES` (default 1000) and `CALOR_PROP_SEED` reproduce a run.
 use anchor_lang::prelude::Pubkey;
 use calor::events::{RentalExtended, RentalOpened, RentalSettled};
-use calor::instructions::OpenRentalArgs;
-use calor::state::{PaymentKind, RentalState};
-use calor_client::instructions::{self as ix, CalorPayouts};
+use calor::instructions::{ExtendArgs, OpenRentalArgs};
+use calor::math::{self, PurchaseValue};
+use calor::state::{PaymentKind, RentalState, SubsidyPool};
+use calor_client::instructions::{self as ix, CalorPayouts, SettleParties};
 use calor_client::{pda, Instruction};
 use calor_tests::market::{Market, OperatorHandle, EU_WEST, H100_SXM, RATE, US_EAST};
 use calor_tests::outcome::Success;
+use calor_tests::pyth::PythPrice;
 use calor_tests::rng::Rng;
 use calor_tests::spl;
 use solana_keypair::Keypair;
@@ -21,13 +26,14 @@ use solana_signer::Signer;
 struct Live {
     address: Pubkey,
     renter: usize,
-    id: u64,
     kind: PaymentKind,
 }
 
 #[derive(Default, Debug, Clone, Copy)]
 struct Ledger {
     paid_in: u64,
+    /// Added by the subsidy vault (Calor only).
+    subsidy_drawn: u64,
     provider: u64,
     fee: u64,
     burned: u64,
@@ -48,6 +54,9 @@ struct World {
     supply_at_start: u64,
     provider_lamports_at_start: u64,
     config_lamports_at_start: u64,
+    vault_at_start: u64,
+    /// The posted Calor/USD rate (moves at most 10% per hour).
+    calor_price: u64,
     log: Vec<String>,
 }
 
@@ -71,6 +80,8 @@ impl World {
             supply_at_start: 0,
             provider_lamports_at_start: 0,
             config_lamports_at_start: 0,
+            vault_at_start: 0,
+            calor_price: calor_tests::market::CALOR_USD_MICRO,
             log: Vec::new(),
         };
         w.lamports_at_start = w.tracked_lamports();
@@ -78,6 +89,7 @@ impl World {
         w.supply_at_start = spl::mint(&w.m.env, &w.m.protocol.calor_mint).supply;
         w.provider_lamports_at_start = w.provider_lamports();
         w.config_lamports_at_start = w.m.env.lamports(&pda::config().0);
+        w.vault_at_start = spl::balance(&w.m.env, &pda::subsidy_vault());
         w
     }
 
@@ -89,6 +101,29 @@ impl World {
     ) -> Option<Success> {
         let signers: Vec<&Keypair> = signer.into_iter().collect();
         let cranker = self.cranker.insecure_clone();
+        // what a settlement must pay, from the rental as it stands before it
+        let expected: Vec<(Pubkey, math::Settlement)> = self
+            .live
+            .iter()
+            .filter(|l| {
+                ixs.iter()
+                    .any(|i| i.accounts.iter().any(|a| a.pubkey == l.address))
+            })
+            .filter_map(|l| {
+                let r = self.m.rental(&l.address);
+                let staker_share = self.m.config().params.staking.staker_fee_share_bps;
+                let terms = calor::instructions::settle_terms(
+                    &r,
+                    match l.kind {
+                        PaymentKind::Sol => 0,
+                        PaymentKind::Calor => staker_share,
+                    },
+                );
+                math::settle(r.purchases(), u64::from(r.served_secs), &terms)
+                    .ok()
+                    .map(|s| (l.address, s))
+            })
+            .collect();
         let outcome = self.m.env.send(ixs, &cranker, &signers);
         let result = match &outcome {
             Ok(_) => "ok".to_string(),
@@ -109,11 +144,35 @@ impl World {
             self.ledger(kind).paid_in += e.added_escrow;
         }
         for e in ok.events::<RentalSettled>() {
+            let (_, want) = expected
+                .iter()
+                .find(|(a, _)| *a == e.rental)
+                .expect("settled a live rental");
+            assert_eq!(
+                (
+                    e.provider_amount,
+                    e.fee,
+                    e.staker_rewards,
+                    e.burned,
+                    e.subsidy_drawn
+                ),
+                (
+                    want.provider,
+                    want.fee,
+                    want.staker_rewards,
+                    want.burned,
+                    want.subsidy_drawn
+                ),
+                "settlement differs from the per-purchase settlement\n{}",
+                self.log.join("\n")
+            );
+            assert!(!e.refund_held, "every renter account here can receive");
             let l = self.ledger(e.payment);
             l.provider += e.provider_amount;
             l.fee += e.fee;
             l.burned += e.burned;
             l.refund += e.refund;
+            l.subsidy_drawn += e.subsidy_drawn;
             self.live.retain(|r| r.address != e.rental);
         }
         Some(ok)
@@ -151,8 +210,9 @@ impl World {
 
     fn tracked_tokens(&self) -> u64 {
         let env = &self.m.env;
-        let mut total =
-            spl::balance(env, &self.m.treasury_token) + spl::balance(env, &pda::rewards_vault());
+        let mut total = spl::balance(env, &self.m.treasury_token)
+            + spl::balance(env, &pda::rewards_vault())
+            + spl::balance(env, &pda::subsidy_vault());
         total += self
             .renters
             .iter()
@@ -215,12 +275,41 @@ impl World {
         }
         for (l, held) in [(&self.sol, sol_held), (&self.calor, calor_held)] {
             assert_eq!(
-                l.paid_in,
+                l.paid_in + l.subsidy_drawn,
                 l.provider + l.fee + l.burned + l.refund + held,
                 "escrow identity {l:?}\n{}",
                 ctx()
             );
         }
+        // the subsidy vault: paid out what it drew, kept the Calor fees, and still covers
+        // every reservation of the live rentals
+        let vault = spl::balance(env, &pda::subsidy_vault());
+        assert_eq!(
+            vault + self.calor.subsidy_drawn,
+            self.vault_at_start + self.calor.fee,
+            "subsidy vault\n{}",
+            ctx()
+        );
+        let pool: SubsidyPool = env.decode(&pda::subsidy_pool());
+        let reserved: u64 = self
+            .live
+            .iter()
+            .filter(|l| l.kind == PaymentKind::Calor)
+            .map(|l| {
+                let r = self.m.rental(&l.address);
+                let terms = calor::instructions::settle_terms(&r, 0);
+                r.purchases()
+                    .map(|p| {
+                        PurchaseValue::of(p.amount, &terms)
+                            .unwrap()
+                            .reservation()
+                            .unwrap()
+                    })
+                    .sum::<u64>()
+            })
+            .sum();
+        assert_eq!(pool.reserved, reserved, "reservations\n{}", ctx());
+        assert!(vault >= pool.reserved + pool.staker_rewards_owed);
         assert_eq!(
             self.provider_lamports() - self.provider_lamports_at_start,
             self.sol.provider
@@ -235,10 +324,6 @@ impl World {
             .map(|o| spl::balance(env, &o.payout_token))
             .sum();
         assert_eq!(payouts, self.calor.provider);
-        assert_eq!(
-            spl::balance(env, &self.m.treasury_token) + spl::balance(env, &pda::rewards_vault()),
-            self.calor.fee
-        );
     }
 
     fn pick_live(&mut self, rng: &mut Rng) -> Option<usize> {
@@ -246,7 +331,7 @@ impl World {
     }
 
     fn node_of(&self, address: &Pubkey) -> Option<(usize, u32, Pubkey)> {
-        let node = self.m.rental(address).node?;
+        let node = self.m.rental(address).node()?;
         self.ops
             .iter()
             .position(|o| o.node(0) == node)
@@ -261,7 +346,7 @@ impl World {
                 self.m.env.advance_secs(secs);
                 self.log.push(format!("warp +{secs}s"));
             }
-            3 => self.refresh_prices(),
+            3 => self.refresh_prices(rng),
             4 => {
                 let i = rng.below(2) as usize;
                 let op = self.ops[i].authority.insecure_clone();
@@ -275,9 +360,9 @@ impl World {
                 let Some(idx) = self.pick_live(rng) else {
                     return;
                 };
-                let (address, renter_idx, id, kind) = {
+                let (address, renter_idx, kind) = {
                     let l = &self.live[idx];
-                    (l.address, l.renter, l.id, l.kind)
+                    (l.address, l.renter, l.kind)
                 };
                 let renter = self.renters[renter_idx].0.insecure_clone();
                 let renter_token = self.renters[renter_idx].1;
@@ -289,7 +374,7 @@ impl World {
                 let action = if rng.below(4) == 0 {
                     action
                 } else {
-                    let fitting: &[u64] = match self.m.rental(&address).state {
+                    let fitting: &[u64] = match self.m.rental(&address).state() {
                         RentalState::Queued => &[5, 11],
                         RentalState::Provisioning => &[7, 9, 11],
                         RentalState::Running => &[10, 12, 13, 14],
@@ -334,10 +419,9 @@ impl World {
                         } else {
                             self.ops[i].authority.insecure_clone()
                         };
-                        let provider = self.ops[i].provider;
                         self.send(
                             format!("complete {name}"),
-                            &[ix::complete(signer.pubkey(), address, node, provider)],
+                            &[ix::complete(signer.pubkey(), address, node)],
                             Some(&signer),
                         );
                     }
@@ -345,7 +429,7 @@ impl World {
                         let node = serving.map(|s| s.2);
                         self.send(
                             format!("cancel {name}"),
-                            &[ix::cancel(renter.pubkey(), id, node)],
+                            &[ix::cancel(renter.pubkey(), address, node)],
                             Some(&renter),
                         );
                     }
@@ -369,26 +453,30 @@ impl World {
                         }
                         self.send(
                             format!("reclaim {name}"),
-                            &[ix::reclaim(renter.pubkey(), id, node)],
+                            &[ix::reclaim(renter.pubkey(), address, node)],
                             Some(&renter),
                         );
                     }
                     13 => {
                         if rng.below(2) == 0 {
-                            self.refresh_prices();
+                            self.refresh_prices(rng);
                         }
                         let hours = 1 + rng.below(3) as u32;
+                        let args = ExtendArgs {
+                            hours,
+                            max_payment: self.max_payment(rng),
+                        };
                         let extend = match kind {
                             PaymentKind::Sol => {
-                                ix::extend_sol(renter.pubkey(), id, self.m.price_update, hours)
+                                ix::extend_sol(renter.pubkey(), address, self.m.price_update, args)
                             }
                             PaymentKind::Calor => ix::extend_calor(
                                 renter.pubkey(),
-                                id,
+                                address,
                                 self.m.protocol.calor_mint,
                                 renter_token,
                                 self.m.protocol.token_program.id(),
-                                hours,
+                                args,
                             ),
                         };
                         self.send(format!("extend {name} +{hours}h"), &[extend], Some(&renter));
@@ -399,19 +487,48 @@ impl World {
         }
     }
 
-    fn refresh_prices(&mut self) {
-        self.m.refresh_sol_price();
+    /// A fresh SOL price between $75 and $300, and a Calor rate moved by up to the allowed
+    /// 10% per hour since the last post (sometimes a little more, which is refused).
+    fn refresh_prices(&mut self, rng: &mut Rng) {
+        let now = self.m.env.clock().unix_timestamp;
+        let cents = [7_500, 12_000, 15_000, 15_000, 30_000][rng.below(5) as usize];
+        self.m.set_sol_price(&PythPrice::sol_usd(cents, 10, now));
+        self.log.push(format!("SOL/USD {cents}c"));
+        let config = self.m.config();
+        let elapsed = (now - config.calor_price_posted_at).max(0) as u64;
+        let old = self.calor_price;
+        let allowed = old * 1_000 * elapsed.min(36_000) / (10_000 * 3_600);
+        let step = rng.below(allowed + 2);
+        let new = if rng.below(2) == 0 {
+            old + step
+        } else {
+            old.saturating_sub(step).max(100)
+        };
         let admin = self.m.authority.insecure_clone();
-        self.send(
-            "post calor price".into(),
-            &[ix::post_calor_price(admin.pubkey(), 250_000)],
-            Some(&admin),
-        );
+        if self
+            .send(
+                format!("post calor price {new}"),
+                &[ix::post_calor_price(admin.pubkey(), new)],
+                Some(&admin),
+            )
+            .is_some()
+        {
+            self.calor_price = new;
+        }
+    }
+
+    /// No cap most of the time, sometimes one just around the expected payment.
+    fn max_payment(&self, rng: &mut Rng) -> u64 {
+        match rng.below(8) {
+            0 => 10_000_000,
+            1 => 30_000_000,
+            _ => u64::MAX,
+        }
     }
 
     fn open(&mut self, rng: &mut Rng) {
         if rng.below(2) == 0 {
-            self.refresh_prices();
+            self.refresh_prices(rng);
         }
         let r = rng.below(self.renters.len() as u64) as usize;
         let (renter, token) = (self.renters[r].0.insecure_clone(), self.renters[r].1);
@@ -428,11 +545,10 @@ impl World {
         };
         let region = [None, Some(US_EAST), Some(EU_WEST)][rng.below(3) as usize];
         let args = OpenRentalArgs {
-            id,
             hours,
-            hourly_rate_micro_usd: RATE,
             region,
-            ssh_public_key: calor_tests::market::SSH_KEY.into(),
+            max_payment: self.max_payment(rng),
+            ..Market::open_args(id, hours)
         };
         let open = match kind {
             PaymentKind::Sol => {
@@ -459,7 +575,6 @@ impl World {
             self.live.push(Live {
                 address,
                 renter: r,
-                id,
                 kind,
             });
         }
@@ -467,11 +582,9 @@ impl World {
 
     fn settle(&mut self, address: Pubkey) {
         let r = self.m.rental(&address);
-        let settle = match r.payment {
-            PaymentKind::Sol => {
-                let provider = (r.payee != Pubkey::default()).then_some(r.payee);
-                ix::settle_sol(address, r.renter, provider)
-            }
+        let parties = SettleParties::of(&r);
+        let settle = match r.payment() {
+            PaymentKind::Sol => ix::settle_sol(address, parties),
             PaymentKind::Calor => {
                 let renter_token = self
                     .renters
@@ -486,13 +599,12 @@ impl World {
                     .map(|o| o.payout_token);
                 ix::settle_calor(
                     address,
-                    r.renter,
+                    parties,
                     self.m.protocol.calor_mint,
                     self.m.protocol.token_program.id(),
                     CalorPayouts {
                         renter_token,
                         provider_token,
-                        treasury_token: self.m.treasury_token,
                     },
                 )
             }
@@ -504,19 +616,16 @@ impl World {
     fn finish(&mut self) {
         let admin = self.m.authority.insecure_clone();
         for _ in 0..2 {
-            let live: Vec<(Pubkey, usize, u64)> = self
-                .live
-                .iter()
-                .map(|l| (l.address, l.renter, l.id))
-                .collect();
-            for (address, r, id) in live {
+            let live: Vec<(Pubkey, usize)> =
+                self.live.iter().map(|l| (l.address, l.renter)).collect();
+            for (address, r) in live {
                 let renter = self.renters[r].0.insecure_clone();
                 let state = self.m.rental(&address);
-                match state.state {
+                match state.state() {
                     RentalState::Queued => {
                         self.send(
                             "final cancel".into(),
-                            &[ix::cancel(renter.pubkey(), id, None)],
+                            &[ix::cancel(renter.pubkey(), address, None)],
                             Some(&renter),
                         );
                     }
@@ -534,7 +643,7 @@ impl World {
                         if state.ends_at > now {
                             self.m.env.advance_secs(state.ends_at - now);
                         }
-                        let node = state.node.unwrap();
+                        let node = state.node().unwrap();
                         self.send("final expire".into(), &[ix::expire(address, node)], None);
                     }
                     _ => {}
@@ -552,8 +661,13 @@ impl World {
         self.check();
         // nothing stranded: every rental's refund went back, the rest to providers, treasury, burn
         for l in [&self.sol, &self.calor] {
-            assert_eq!(l.paid_in, l.provider + l.fee + l.burned + l.refund);
+            assert_eq!(
+                l.paid_in + l.subsidy_drawn,
+                l.provider + l.fee + l.burned + l.refund
+            );
         }
+        let pool: SubsidyPool = self.m.env.decode(&pda::subsidy_pool());
+        assert_eq!(pool.reserved, 0, "every reservation released");
     }
 }
 

@@ -1,7 +1,5 @@
 //! `initialize`: the global config, created once by the program's upgrade authority.
-use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::Space;
 use calor::errors::CalorError;
 use calor::events::ConfigInitialized;
 use calor::instructions::InitializeArgs;
@@ -11,10 +9,8 @@ use calor_tests::fixtures::{default_params, Protocol, CALOR_DECIMALS};
 use calor_tests::outcome::OutcomeExt;
 use calor_tests::spl::TokenProgram;
 use calor_tests::{Outcome, TestEnv};
-use solana_instruction::error::InstructionError;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use solana_transaction_error::TransactionError;
 
 fn setup() -> (TestEnv, Protocol) {
     let mut env = TestEnv::new();
@@ -58,7 +54,7 @@ fn initialize_creates_the_config() {
         let (address, bump) = pda::config();
         let config: Config = env.decode(&address);
         assert_eq!(config.authority, env.upgrade_authority.pubkey());
-        assert_eq!(config.pending_authority, None);
+        assert_eq!(config.pending_authority(), None);
         assert_eq!(config.treasury, protocol.treasury.pubkey());
         assert_eq!(config.calor_mint, protocol.calor_mint);
         assert_eq!(config.calor_decimals, CALOR_DECIMALS);
@@ -67,12 +63,12 @@ fn initialize_creates_the_config() {
             (config.calor_price_micro_usd, config.calor_price_posted_at),
             (0, 0)
         );
-        assert!(!config.paused);
+        assert!(!config.is_paused());
         assert_eq!(config.bump, bump);
 
         // the authority paid exactly the rent of the config plus the 5,000-lamport fee
         let account = env.account(&address).unwrap();
-        assert_eq!(account.data.len(), 8 + Config::INIT_SPACE);
+        assert_eq!(account.data.len(), 8 + std::mem::size_of::<Config>());
         assert_eq!(account.lamports, env.rent_exempt(account.data.len()));
         assert_eq!(
             env.lamports(&env.upgrade_authority.pubkey()),
@@ -109,18 +105,8 @@ fn initialize_twice_is_rejected() {
         protocol.calor_mint,
         protocol.initialize_args(),
     );
-    // `init` asks the System program to create an account that exists: its AccountAlreadyInUse
-    let failure =
-        env.send(&[ix], &authority, &[])
-            .expect_tx_err(TransactionError::InstructionError(
-                0,
-                InstructionError::Custom(0),
-            ));
-    assert!(
-        failure.logs.iter().any(|l| l.contains("already in use")),
-        "{:?}",
-        failure.logs
-    );
+    env.send(&[ix], &authority, &[])
+        .expect_calor_err(CalorError::AlreadyExists);
 }
 
 #[test]
@@ -159,7 +145,7 @@ fn a_foreign_program_data_account_is_rejected() {
     // the program-data slot is account #4; point it at an account the loader does not own
     ix.accounts[4].pubkey = authority.pubkey();
     env.send(&[ix], &authority, &[])
-        .expect_anchor_err(AnchorError::AccountOwnedByWrongProgram);
+        .expect_calor_err(CalorError::NotUpgradeAuthority);
 }
 
 #[test]
@@ -173,7 +159,7 @@ fn the_calor_mint_must_be_a_token_mint() {
         protocol.treasury.pubkey(),
         protocol.initialize_args(),
     )
-    .expect_anchor_err(AnchorError::AccountNotInitialized);
+    .expect_calor_err(CalorError::WrongMint);
     let wallet = env.funded_keypair();
     try_initialize(
         &mut env,
@@ -181,7 +167,7 @@ fn the_calor_mint_must_be_a_token_mint() {
         wallet.pubkey(),
         protocol.initialize_args(),
     )
-    .expect_anchor_err(AnchorError::AccountOwnedByWrongProgram);
+    .expect_calor_err(CalorError::WrongMint);
 }
 
 #[test]
@@ -206,12 +192,23 @@ fn invalid_settings_are_rejected_by_name() {
             CalorError::BpsOutOfRange,
         ),
         (
-            "fee + burn above 100%",
+            "high-impact quorum below the quorum",
             with_params(&protocol, |a| {
-                a.params.protocol_fee_bps = 5_000;
-                a.params.burn_bps = 5_001;
+                a.params.staking.high_impact_quorum_bps = 1_999
             }),
-            CalorError::FeeAndBurnTooHigh,
+            CalorError::InvalidQuorum,
+        ),
+        (
+            "no execution window",
+            with_params(&protocol, |a| a.params.staking.execution_window_secs = 0),
+            CalorError::InvalidPeriod,
+        ),
+        (
+            "a Calor price that may not move",
+            with_params(&protocol, |a| {
+                a.params.calor_price.max_move_bps_per_hour = 0
+            }),
+            CalorError::InvalidPriceBounds,
         ),
         (
             "subsidy above 85%",

@@ -3,9 +3,10 @@ use anchor_lang::error::ErrorCode as AnchorError;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::system_instruction;
 use calor::errors::CalorError;
-use calor::state::RentalState;
+use calor::instructions::Location;
+use calor::state::{ForwardedPort, RentalState};
 use calor_client::{instructions as ix, pda};
-use calor_tests::market::{Market, EU_WEST, H100_SXM, H200, RATE, US_EAST};
+use calor_tests::market::{Market, EU_WEST, H100_SXM, H200, RATE, SSH_KEY, US_EAST};
 use calor_tests::outcome::OutcomeExt;
 use calor_tests::pyth::{write_price_update_owned, PythPrice};
 use calor_tests::spl;
@@ -69,6 +70,11 @@ fn oracle_prices_must_be_pinned_verified_fresh_and_narrow() {
             PythPrice::sol_usd(-1, 0, now),
             CalorError::InvalidOraclePrice,
         ),
+        (
+            "published 11 s in the future",
+            PythPrice::sol_usd(15_000, 10, now + 11),
+            CalorError::PriceFromFuture,
+        ),
     ];
     for (name, price, expected) in cases {
         println!("case: {name}");
@@ -76,7 +82,10 @@ fn oracle_prices_must_be_pinned_verified_fresh_and_narrow() {
         m.try_open_sol(&renter, H100_SXM, Market::open_args(1, 2))
             .expect_calor_err(expected);
     }
-    // the limits themselves pass: 60 s old, confidence exactly 2%
+    // the limits themselves pass: 60 s old, confidence exactly 2%, 10 s ahead (clock skew)
+    m.set_sol_price(&PythPrice::sol_usd(15_000, 10, now + 10));
+    m.try_open_sol(&renter, H100_SXM, Market::open_args(3, 2))
+        .expect_ok("10 s ahead");
     m.set_sol_price(&PythPrice::sol_usd(15_000, 300, now - 60));
     m.try_open_sol(&renter, H100_SXM, Market::open_args(1, 2))
         .expect_ok("at the limits");
@@ -134,21 +143,90 @@ fn open_arguments_are_checked() {
             CalorError::ZeroRate,
         ),
         (
-            "rsa key",
-            with(&|a| a.ssh_public_key = "ssh-rsa AAAAB3Nza".into()),
+            "a truncated rsa key",
+            with(&|a| a.ssh_public_key = Some("ssh-rsa AAAAB3Nza".into())),
             CalorError::InvalidSshKey,
         ),
         (
             "key too long",
-            with(&|a| a.ssh_public_key = format!("ssh-ed25519 {}", "A".repeat(89))),
+            with(&|a| {
+                a.ssh_public_key = Some(format!("ssh-rsa AAAAB3NzaC1yc2E{}", "A".repeat(640)))
+            }),
             CalorError::InvalidSshKey,
         ),
         (
-            "key with a newline",
-            with(&|a| a.ssh_public_key = "ssh-ed25519 AAAA\nssh-ed25519 BBBB".into()),
+            "a second key line",
+            with(&|a| a.ssh_public_key = Some(format!("{SSH_KEY}\n{SSH_KEY}"))),
             CalorError::InvalidSshKey,
         ),
+        (
+            "a key with options",
+            with(&|a| a.ssh_public_key = Some(format!("command=\"sh\" {SSH_KEY}"))),
+            CalorError::InvalidSshKey,
+        ),
+        (
+            "the SSH port forwarded",
+            with(&|a| {
+                a.forwarded_ports = vec![ForwardedPort {
+                    port: 22,
+                    http: false,
+                }]
+            }),
+            CalorError::InvalidForwardedPorts,
+        ),
+        (
+            "a port twice",
+            with(&|a| {
+                a.forwarded_ports = vec![
+                    ForwardedPort {
+                        port: 8888,
+                        http: true
+                    };
+                    2
+                ]
+            }),
+            CalorError::InvalidForwardedPorts,
+        ),
+        (
+            "port 0",
+            with(&|a| {
+                a.forwarded_ports = vec![ForwardedPort {
+                    port: 0,
+                    http: true,
+                }]
+            }),
+            CalorError::InvalidForwardedPorts,
+        ),
+        (
+            "six ports",
+            with(&|a| {
+                a.forwarded_ports = (1..=6)
+                    .map(|i| ForwardedPort {
+                        port: 8000 + i,
+                        http: false,
+                    })
+                    .collect()
+            }),
+            CalorError::InvalidForwardedPorts,
+        ),
+        (
+            "latitude 91",
+            with(&|a| {
+                a.near = Some(Location {
+                    latitude_deg: 91,
+                    longitude_deg: 0,
+                })
+            }),
+            CalorError::InvalidLocation,
+        ),
+        (
+            "a price above what the renter approved",
+            // 2 h at $5 costs 33,355,571 lamports
+            with(&|a| a.max_payment = 33_355_570),
+            CalorError::PaymentAboveMaximum,
+        ),
     ];
+    let sent = cases.len() + 4;
     for (name, args, expected) in cases {
         println!("case: {name}");
         m.try_open_sol(&renter, H100_SXM, args)
@@ -181,8 +259,10 @@ fn open_arguments_are_checked() {
     m.try_open_calor(&renter, token, H100_SXM, Market::open_args(1, 2))
         .expect_calor_err(CalorError::BelowMinimumRental);
     // only transaction fees were spent
-    let fees = 5_000 * 13;
-    assert_eq!(before - m.env.lamports(&renter.pubkey()), fees);
+    assert_eq!(
+        before - m.env.lamports(&renter.pubkey()),
+        5_000 * sent as u64
+    );
 }
 
 #[test]
@@ -226,7 +306,7 @@ fn calor_payments_need_the_calor_mint_and_a_fresh_rate() {
     );
     m.env
         .send(&[ix_mixed], &renter, &[])
-        .expect_anchor_err(AnchorError::ConstraintTokenMint);
+        .expect_calor_err(CalorError::WrongMint);
     // the posted rate expires after an hour
     m.env.advance_secs(3_601);
     m.try_open_calor(&renter, token, H100_SXM, Market::open_args(1, 4))
@@ -252,9 +332,15 @@ fn calor_payments_need_the_calor_mint_and_a_fresh_rate() {
         .expect_ok("post");
     m.try_open_calor(&renter, token, H100_SXM, Market::open_args(1, 4))
         .expect_ok("open");
+    let rental = pda::rental(&renter.pubkey(), 1);
     m.env
         .send(
-            &[ix::extend_sol(renter.pubkey(), 1, m.price_update, 1)],
+            &[ix::extend_sol(
+                renter.pubkey(),
+                rental,
+                m.price_update,
+                Market::extend_args(1),
+            )],
             &renter,
             &[],
         )
@@ -284,22 +370,32 @@ fn claims_follow_model_region_rate_approval_and_liveness() {
     let pricey = m.list_node(&op, H100_SXM, US_EAST, RATE + 1);
     m.provider_op(ix::claim, &op, pricey, rental)
         .expect_calor_err(CalorError::NodeRateAboveOffer);
-    // someone else's node
+    // someone else's node, with this provider or with its own
     let other = m.add_operator(EU_WEST);
     let mut bad = ix::claim(op.pubkey(), 0, rental);
     bad.accounts[2].pubkey = pda::node(&other.provider, 0);
     let other_node = m.list_node(&other.authority.insecure_clone(), H100_SXM, EU_WEST, RATE);
     assert_eq!(other_node, 0);
     m.env
+        .send(&[bad.clone()], &op, &[])
+        .expect_calor_err(CalorError::Unauthorized);
+    bad.accounts[1].pubkey = other.provider;
+    m.env
         .send(&[bad], &op, &[])
-        .expect_anchor_err(AnchorError::ConstraintSeeds);
+        .expect_calor_err(CalorError::Unauthorized);
+    // this operator's node under another provider's account
+    let mut bad = ix::claim(op.pubkey(), 0, rental);
+    bad.accounts[1].pubkey = other.provider;
+    m.env
+        .send(&[bad], &op, &[])
+        .expect_calor_err(CalorError::WrongNode);
     // a stranger signing for the provider
     let stranger = m.env.funded_keypair();
     let mut bad = ix::claim(op.pubkey(), 0, rental);
     bad.accounts[4].pubkey = stranger.pubkey();
     m.env
         .send(&[bad], &stranger, &[])
-        .expect_anchor_err(AnchorError::ConstraintSeeds);
+        .expect_calor_err(CalorError::Unauthorized);
     // a silent node
     m.env.advance_secs(301);
     m.provider_op(ix::claim, &op, 0, rental)
@@ -337,7 +433,7 @@ fn claims_follow_model_region_rate_approval_and_liveness() {
     // a node serving nothing of this rental may not start it
     m.provider_op(ix::start, &op, second, rental)
         .expect_calor_err(CalorError::WrongNode);
-    assert_eq!(m.rental(&rental).state, RentalState::Provisioning);
+    assert_eq!(m.rental(&rental).state(), RentalState::Provisioning);
 }
 
 #[test]
@@ -346,7 +442,11 @@ fn lifecycle_order_is_enforced() {
     let node = m.operator.node(0);
     let op = m.operator.authority.insecure_clone();
     m.env
-        .send(&[ix::cancel(renter.pubkey(), 1, Some(node))], &renter, &[])
+        .send(
+            &[ix::cancel(renter.pubkey(), rental, Some(node))],
+            &renter,
+            &[],
+        )
         .expect_calor_err(CalorError::RentalAlreadyStarted);
     m.settle_sol(&rental, &renter)
         .expect_calor_err(CalorError::SettleBeforeEnd);
@@ -355,17 +455,7 @@ fn lifecycle_order_is_enforced() {
     m.provider_op(ix::fail, &op, 0, rental)
         .expect_calor_err(CalorError::RentalNotProvisioning);
     let stranger = m.env.funded_keypair();
-    m.env
-        .send(
-            &[ix::complete(
-                stranger.pubkey(),
-                rental,
-                node,
-                m.operator.provider,
-            )],
-            &stranger,
-            &[],
-        )
+    m.complete(&stranger, &rental)
         .expect_calor_err(CalorError::Unauthorized);
     // the node cannot go offline while serving
     m.env
@@ -387,7 +477,12 @@ fn lifecycle_order_is_enforced() {
     m.refresh_sol_price();
     m.env
         .send(
-            &[ix::extend_sol(renter.pubkey(), 1, m.price_update, 1)],
+            &[ix::extend_sol(
+                renter.pubkey(),
+                rental,
+                m.price_update,
+                Market::extend_args(1),
+            )],
             &renter,
             &[],
         )
@@ -400,11 +495,12 @@ fn lifecycle_order_is_enforced() {
         .expect_calor_err(CalorError::RentalNotRunning);
 
     // settle exactly once
+    let parties = calor_client::instructions::SettleParties::of(&m.rental(&rental));
     m.settle_sol(&rental, &stranger).expect_ok("settle");
-    let again = ix::settle_sol(rental, renter.pubkey(), Some(m.operator.provider));
+    let again = ix::settle_sol(rental, parties);
     m.env
         .send(std::slice::from_ref(&again), &stranger, &[])
-        .expect_anchor_err(AnchorError::AccountNotInitialized);
+        .expect_anchor_err(AnchorError::AccountOwnedByWrongProgram);
     // revival: refunding lamports to the closed address does not bring the rental back
     let revive = system_instruction::transfer(&stranger.pubkey(), &rental, 10_000_000);
     m.env
@@ -429,7 +525,12 @@ fn a_paused_protocol_still_lets_money_out() {
         .expect_calor_err(CalorError::Paused);
     m.env
         .send(
-            &[ix::extend_sol(renter.pubkey(), 1, m.price_update, 1)],
+            &[ix::extend_sol(
+                renter.pubkey(),
+                rental,
+                m.price_update,
+                Market::extend_args(1),
+            )],
             &renter,
             &[],
         )
@@ -437,22 +538,20 @@ fn a_paused_protocol_still_lets_money_out() {
     // heartbeats, exits and settlement go on
     m.heartbeat(&op, 0).expect_ok("heartbeat while paused");
     m.env
-        .send(&[ix::cancel(renter2.pubkey(), 1, None)], &renter2, &[])
+        .send(
+            &[ix::cancel(
+                renter2.pubkey(),
+                pda::rental(&renter2.pubkey(), 1),
+                None,
+            )],
+            &renter2,
+            &[],
+        )
         .expect_ok("cancel while paused");
     m.settle_sol(&pda::rental(&renter2.pubkey(), 1), &renter2)
         .expect_ok("settle while paused");
     m.env.advance_secs(600);
-    m.env
-        .send(
-            &[ix::complete(
-                renter.pubkey(),
-                rental,
-                m.operator.node(0),
-                m.operator.provider,
-            )],
-            &renter,
-            &[],
-        )
+    m.complete(&renter, &rental)
         .expect_ok("complete while paused");
     m.settle_sol(&rental, &renter)
         .expect_ok("settle while paused");

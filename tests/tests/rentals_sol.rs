@@ -1,5 +1,5 @@
 //! SOL rentals through their whole life, every balance checked to the lamport.
-use calor::events::{RentalEnded, RentalSettled};
+use calor::events::{RentalEnded, RentalOpened, RentalSettled};
 use calor::state::{EndReason, NodeStatus, PaymentKind, RentalState};
 use calor_client::{instructions as ix, pda};
 use calor_tests::market::{Market, H100_SXM, RATE};
@@ -35,11 +35,19 @@ fn open_claim_start_complete_settle() {
     );
     let r = m.rental(&rental);
     assert_eq!(
-        (r.state, r.payment, r.escrowed, r.usd_paid_micro),
-        (RentalState::Queued, PaymentKind::Sol, ESCROW_2H, 5_000_000)
+        (r.state(), r.payment(), r.escrowed),
+        (RentalState::Queued, PaymentKind::Sol, ESCROW_2H)
     );
-    assert_eq!((r.hours, r.hourly_rate_micro_usd, r.node), (2, RATE, None));
-    assert_eq!(r.ssh_public_key, calor_tests::market::SSH_KEY);
+    assert_eq!(open.events::<RentalOpened>()[0].usd_paid_micro, 5_000_000);
+    assert_eq!(
+        (r.hours, r.hourly_rate_micro_usd, r.node()),
+        (2, RATE, None)
+    );
+    // only the key's hash is stored; the line itself stays in the opening transaction
+    assert_eq!(
+        r.ssh_key_hash,
+        solana_sha256_hasher::hash(calor_tests::market::SSH_KEY.as_bytes()).to_bytes()
+    );
     println!(
         "open_rental_sol: {} CU, rent {rent} lamports",
         open.compute_units
@@ -49,42 +57,30 @@ fn open_claim_start_complete_settle() {
         .expect_ok("claim");
     let r = m.rental(&rental);
     assert_eq!(
-        (r.state, r.node, r.payee),
+        (r.state(), r.node(), r.payee),
         (RentalState::Provisioning, Some(node), m.operator.provider)
     );
     let n = m.node_state(&node);
     assert_eq!(
-        (n.status, n.current_rental),
+        (n.status(), n.current_rental()),
         (NodeStatus::Busy, Some(rental))
     );
 
     m.provider_op(ix::start, &operator, 0, rental)
         .expect_ok("start");
     let r = m.rental(&rental);
-    assert_eq!(r.state, RentalState::Running);
+    assert_eq!(r.state(), RentalState::Running);
     assert_eq!(r.ends_at - r.started_at, 7_200);
 
     // one hour in, the renter stops it
     m.env.advance_secs(3_600);
-    let done = m
-        .env
-        .send(
-            &[ix::complete(
-                renter.pubkey(),
-                rental,
-                node,
-                m.operator.provider,
-            )],
-            &renter,
-            &[],
-        )
-        .expect_ok("complete");
+    let done = m.complete(&renter, &rental).expect_ok("complete");
     let ended = done.events::<RentalEnded>();
     assert_eq!(
         (ended[0].reason, ended[0].served_secs),
         (EndReason::Completed, 3_600)
     );
-    assert_eq!(m.node_state(&node).status, NodeStatus::Idle);
+    assert_eq!(m.node_state(&node).status(), NodeStatus::Idle);
 
     // a third party cranks the settlement
     let cranker = m.env.funded_keypair();
@@ -188,9 +184,15 @@ fn extend_adds_hours_at_the_current_price() {
     m.refresh_sol_price();
     let lamports_before = m.env.lamports(&rental);
     // 1 h × $2.50 at $149.90 = 16,677,785.19… → 16,677,786 lamports
-    m.env
+    let extended = m
+        .env
         .send(
-            &[ix::extend_sol(renter.pubkey(), 3, m.price_update, 1)],
+            &[ix::extend_sol(
+                renter.pubkey(),
+                rental,
+                m.price_update,
+                Market::extend_args(1),
+            )],
             &renter,
             &[],
         )
@@ -199,7 +201,10 @@ fn extend_adds_hours_at_the_current_price() {
     assert_eq!(m.env.lamports(&rental) - lamports_before, 16_677_786);
     assert_eq!(after.escrowed, ESCROW_2H + 16_677_786);
     assert_eq!((after.hours, after.ends_at), (3, before.ends_at + 3_600));
-    assert_eq!(after.usd_paid_micro, 7_500_000);
+    let purchases: Vec<_> = after.purchases().map(|p| (p.hours, p.amount)).collect();
+    assert_eq!(purchases, vec![(2, ESCROW_2H), (1, 16_677_786)]);
+    let e = &extended.events::<calor::events::RentalExtended>()[0];
+    assert_eq!((e.added_hours, e.usd_paid_micro), (1, 2_500_000));
 }
 
 #[test]
@@ -215,7 +220,7 @@ fn every_exit_before_running_refunds_everything() {
     m.try_open_sol(&renter, H100_SXM, Market::open_args(1, 2))
         .expect_ok("open");
     m.env
-        .send(&[ix::cancel(renter.pubkey(), 1, None)], &renter, &[])
+        .send(&[ix::cancel(renter.pubkey(), r1, None)], &renter, &[])
         .expect_ok("cancel");
     m.settle_sol(&r1, &renter).expect_ok("settle");
     assert_eq!(start - m.env.lamports(&renter.pubkey()), 3 * FEE);
@@ -227,8 +232,8 @@ fn every_exit_before_running_refunds_everything() {
     m.provider_op(ix::claim, &operator, 0, r2)
         .expect_ok("claim");
     m.provider_op(ix::fail, &operator, 0, r2).expect_ok("fail");
-    assert_eq!(m.rental(&r2).state, RentalState::Failed);
-    assert_eq!(m.node_state(&node).status, NodeStatus::Idle);
+    assert_eq!(m.rental(&r2).state(), RentalState::Failed);
+    assert_eq!(m.node_state(&node).status(), NodeStatus::Idle);
     m.settle_sol(&r2, &renter).expect_ok("settle");
     assert_eq!(start - m.env.lamports(&renter.pubkey()), 5 * FEE);
 
@@ -240,13 +245,13 @@ fn every_exit_before_running_refunds_everything() {
         .expect_ok("claim");
     m.env.advance_secs(899);
     m.env
-        .send(&[ix::cancel(renter.pubkey(), 3, Some(node))], &renter, &[])
+        .send(&[ix::cancel(renter.pubkey(), r3, Some(node))], &renter, &[])
         .expect_calor_err(calor::errors::CalorError::QueueTimeoutNotReached);
     m.env.advance_secs(1);
     m.env
-        .send(&[ix::cancel(renter.pubkey(), 3, Some(node))], &renter, &[])
+        .send(&[ix::cancel(renter.pubkey(), r3, Some(node))], &renter, &[])
         .expect_ok("cancel");
-    assert_eq!(m.node_state(&node).status, NodeStatus::Idle);
+    assert_eq!(m.node_state(&node).status(), NodeStatus::Idle);
     m.settle_sol(&r3, &renter).expect_ok("settle");
     assert_eq!(start - m.env.lamports(&renter.pubkey()), 9 * FEE);
 }
@@ -263,16 +268,16 @@ fn reclaim_pays_only_up_to_the_last_heartbeat() {
     // then silence: 300 s is still fresh, 301 s is not
     m.env.advance_secs(300);
     m.env
-        .send(&[ix::reclaim(renter.pubkey(), 9, node)], &renter, &[])
+        .send(&[ix::reclaim(renter.pubkey(), rental, node)], &renter, &[])
         .expect_calor_err(calor::errors::CalorError::HeartbeatFresh);
     m.env.advance_secs(1);
     let tx = m
         .env
-        .send(&[ix::reclaim(renter.pubkey(), 9, node)], &renter, &[])
+        .send(&[ix::reclaim(renter.pubkey(), rental, node)], &renter, &[])
         .expect_ok("reclaim");
     let e = &tx.events::<RentalEnded>()[0];
     assert_eq!((e.reason, e.served_secs), (EndReason::Reclaimed, 1_800));
-    assert_eq!(m.node_state(&node).status, NodeStatus::Offline);
+    assert_eq!(m.node_state(&node).status(), NodeStatus::Offline);
     let settled = m.settle_sol(&rental, &renter).expect_ok("settle");
     // a quarter of the escrow is spent: ⌊33,355,571 / 4⌋ = 8,338,892
     let e = &settled.events::<RentalSettled>()[0];

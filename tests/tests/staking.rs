@@ -81,24 +81,18 @@ fn calor_fees_at_settlement_reach_stakers() {
     m.provider_op(ix::claim, &op, 0, rental).expect_ok("claim");
     m.provider_op(ix::start, &op, 0, rental).expect_ok("start");
     m.env.advance_secs(3_600);
-    let (node, provider) = (m.operator.node(0), m.operator.provider);
-    m.env
-        .send(
-            &[ix::complete(renter.pubkey(), rental, node, provider)],
-            &renter,
-            &[],
-        )
-        .expect_ok("complete");
+    m.complete(&renter, &rental).expect_ok("complete");
     let payout = m.operator.payout_token;
     let settled = m
         .settle_calor(&rental, renter_token, Some(payout), &op)
         .expect_ok("settle");
-    // 1 h of a 20-Calor rental: fee 5% of 5 Calor = 250,000, half of it to stakers
-    assert_eq!(settled.events::<RentalSettled>()[0].staker_rewards, 125_000);
+    // 1 h of a 20-Calor rental worth 40 Calor at market: fee 5% of 10 Calor = 500,000, half
+    // of it to stakers (moved to the rewards vault when the epoch ends)
+    assert_eq!(settled.events::<RentalSettled>()[0].staker_rewards, 250_000);
     m.advance_epoch().expect_ok("advance");
     let before = spl::balance(&m.env, &staker.token);
     m.try_claim_rewards(&staker).expect_ok("claim");
-    assert_eq!(spl::balance(&m.env, &staker.token) - before, 125_000);
+    assert_eq!(spl::balance(&m.env, &staker.token) - before, 250_000);
 }
 
 #[test]
@@ -199,12 +193,21 @@ fn stake_instructions_reject_foreign_accounts_and_missing_records() {
     let payer = m.authority.insecure_clone();
     let epoch = m.pool().epoch;
     m.env
-        .send(&[ix::advance_epoch(payer.pubkey(), epoch)], &payer, &[])
+        .send(
+            &[ix::advance_epoch(
+                payer.pubkey(),
+                epoch,
+                m.protocol.calor_mint,
+                m.protocol.token_program.id(),
+            )],
+            &payer,
+            &[],
+        )
         .expect_calor_err(CalorError::EpochNotEnded);
 }
 
 #[test]
-fn priority_comes_from_stake_held_across_an_epoch() {
+fn priority_comes_from_stake_held_for_a_whole_epoch() {
     let mut m = Market::new();
     let (renter, token) = m.renter();
     let staker = calor_tests::staking::Staker {
@@ -226,11 +229,14 @@ fn priority_comes_from_stake_held_across_an_epoch() {
     open(&mut m, 1).expect_ok("open while pending");
     assert_eq!(m.rental(&pda::rental(&renter.pubkey(), 1)).priority, 0);
     m.advance_epoch().expect_ok("advance");
-    open(&mut m, 2).expect_ok("open when active");
+    open(&mut m, 4).expect_ok("open when just active");
+    assert_eq!(m.rental(&pda::rental(&renter.pubkey(), 4)).priority, 0);
+    m.advance_epoch().expect_ok("advance");
+    open(&mut m, 2).expect_ok("open when seasoned");
     assert_eq!(m.rental(&pda::rental(&renter.pubkey(), 2)).priority, 2);
 
     // someone else's stake, or a stake without the pool, is refused
-    let other = m.active_staker(100_000 * CALOR);
+    let other = m.seasoned_staker(100_000 * CALOR);
     m.refresh_sol_price();
     let mut bad = ix::open_rental_sol_with(
         renter.pubkey(),
@@ -243,12 +249,12 @@ fn priority_comes_from_stake_held_across_an_epoch() {
         i.accounts.iter().position(|a| a.pubkey == key).unwrap()
     };
     let stake_at = at(&bad, pda::stake(&renter.pubkey()));
-    bad.accounts[stake_at] = AccountMeta::new_readonly(pda::stake(&other.key()), false);
+    bad.accounts[stake_at] = AccountMeta::new(pda::stake(&other.key()), false);
     m.env
         .send(&[bad.clone()], &renter, &[])
         .expect_calor_err(CalorError::NotStakeOwner);
     let pool_at = at(&bad, pda::stake_pool());
-    bad.accounts[stake_at] = AccountMeta::new_readonly(pda::stake(&renter.pubkey()), false);
+    bad.accounts[stake_at] = AccountMeta::new(pda::stake(&renter.pubkey()), false);
     bad.accounts[pool_at] = AccountMeta::new_readonly(calor::ID, false);
     m.env
         .send(&[bad], &renter, &[])
@@ -261,7 +267,7 @@ fn no_calor_rental_before_staking_is_set_up() {
     let mut m = Market::without_staking();
     let (renter, token) = m.renter();
     m.try_open_calor(&renter, token, H100_SXM, Market::open_args(1, 4))
-        .expect_anchor_err(anchor_lang::error::ErrorCode::AccountNotInitialized);
+        .expect_anchor_err(anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram);
     m.try_open_sol(&renter, H100_SXM, Market::open_args(2, 2))
         .expect_ok("SOL rentals do not need it");
     let stranger = m.env.funded_keypair();
@@ -283,6 +289,34 @@ fn no_calor_rental_before_staking_is_set_up() {
         .send(std::slice::from_ref(&init), &admin, &[])
         .expect_ok("init staking");
     m.env.send(&[init], &admin, &[]).expect_err("only once");
+    // the vault starts empty: nothing funds a subsidy yet
+    m.try_open_calor(&renter, token, H100_SXM, Market::open_args(1, 4))
+        .expect_calor_err(CalorError::SubsidyVaultInsufficient);
+    let treasury = m.protocol.treasury.insecure_clone();
+    let mint_authority = m.protocol.mint_authority.insecure_clone();
+    let treasury_token = m.treasury_token;
+    spl::mint_to(
+        &mut m.env,
+        &mint_authority,
+        &mint,
+        &treasury_token,
+        100 * CALOR,
+        m.protocol.token_program,
+    );
+    m.env.fund(&treasury.pubkey(), 1_000_000_000);
+    m.env
+        .send(
+            &[ix::fund_subsidy(
+                treasury.pubkey(),
+                m.treasury_token,
+                mint,
+                program,
+                100 * CALOR,
+            )],
+            &treasury,
+            &[],
+        )
+        .expect_ok("fund the vault");
     m.try_open_calor(&renter, token, H100_SXM, Market::open_args(1, 4))
         .expect_ok("open");
 }

@@ -90,12 +90,22 @@ async fn main() -> Result<()> {
 
     println!("\n[2/6] Open a 1-hour H100 rental, paid in SOL at the oracle price");
     publish_local_sol_price(&chain, LOCAL_SOL_USD_CENTS).await?;
+    // the quote the wallet approves: $6 at the published price, with 1% of slack for a price
+    // that moves before the transaction lands (the program refuses to take more)
+    let quote =
+        calor::math::usd_to_lamports(6_000_000, LOCAL_SOL_USD_CENTS * 1_000_000, 5_000_000, -8)
+            .map_err(|e| anyhow::anyhow!("quote: {e:?}"))?;
     let args = OpenRentalArgs {
         id: 1,
+        bump: 0,
+        escrow_bump: 0,
         hours: 1,
         hourly_rate_micro_usd: 6_000_000,
         region: None,
-        ssh_public_key: public_key,
+        near: None,
+        ssh_public_key: Some(public_key),
+        forwarded_ports: Vec::new(),
+        max_payment: quote + quote / 100,
     };
     let rental = pda::rental(&renter.pubkey(), 1);
     let opened_at = Instant::now();
@@ -116,26 +126,26 @@ async fn main() -> Result<()> {
     let after_open = chain.balance(&renter.pubkey()).await?;
     let held = chain.balance(&rental).await?;
     println!(
-        "      rental {rental}: {} in escrow (${:.2}), {} rent",
+        "      rental {rental}: {} in escrow ($6.00; approved up to {}), {} rent",
         sol(r.escrowed),
-        r.usd_paid_micro as f64 / 1e6,
+        sol(quote + quote / 100),
         sol(held - r.escrowed)
     );
 
     println!("\n[3/6] The provisioner claims it and starts an instance");
     let r = wait_for(&chain, &rental, "claimed", |r| {
-        r.is_some_and(|r| r.state != RentalState::Queued)
+        r.is_some_and(|r| r.state() != RentalState::Queued)
     })
     .await?
     .context("rental")?;
     println!(
         "      {:?} after {:.2} s (node {})",
-        r.state,
+        r.state(),
         opened_at.elapsed().as_secs_f64(),
-        r.node.map(|n| n.to_string()).unwrap_or_default()
+        r.node().map(|n| n.to_string()).unwrap_or_default()
     );
     let r = wait_for(&chain, &rental, "running", |r| {
-        r.is_some_and(|r| r.state == RentalState::Running)
+        r.is_some_and(|r| r.state() == RentalState::Running)
     })
     .await?
     .context("rental")?;
@@ -145,7 +155,7 @@ async fn main() -> Result<()> {
     );
 
     println!("\n[4/6] Log in: the provider's endpoint (on-chain) says where");
-    let node = r.node.context("node")?;
+    let node = r.node().context("node")?;
     let provider_address = chain
         .account::<calor_client::accounts::Node>(&node)
         .await?
@@ -155,11 +165,12 @@ async fn main() -> Result<()> {
         .account::<Provider>(&provider_address)
         .await?
         .context("provider")?;
-    let status = http_get(&format!("{}/rentals/{rental}", provider.endpoint)).await?;
+    let endpoint = provider.endpoint();
+    let status = http_get(&format!("{endpoint}/rentals/{rental}")).await?;
     let port = status["ssh_port"]
         .as_u64()
         .context("no SSH port reported")?;
-    println!("      {}/rentals/{rental} → {status}", provider.endpoint);
+    println!("      {endpoint}/rentals/{rental} → {status}");
     let out = Command::new("ssh")
         .arg("-i").arg(&key)
         .args(["-p", &port.to_string(), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"])

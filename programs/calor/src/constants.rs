@@ -44,6 +44,13 @@ pub const PROPOSAL_SEED: &[u8] = b"proposal";
 /// `[VOTE_SEED, proposal, voter]`
 #[constant]
 pub const VOTE_SEED: &[u8] = b"vote";
+/// Seed of the singleton [`crate::state::SubsidyPool`] PDA.
+#[constant]
+pub const SUBSIDY_POOL_SEED: &[u8] = b"subsidy_pool";
+/// `[SUBSIDY_VAULT_SEED]`: the protocol's Calor (subsidies out, the treasury's fee share in),
+/// owned by the subsidy pool.
+#[constant]
+pub const SUBSIDY_VAULT_SEED: &[u8] = b"subsidy_vault";
 
 /// Basis points in one whole (100%).
 #[constant]
@@ -80,9 +87,36 @@ pub const PRIORITY_TIERS: usize = 3;
 pub const MAX_NAME_LEN: usize = 32;
 pub const MAX_SHORT_LEN: usize = 16;
 pub const MAX_ENDPOINT_LEN: usize = 64;
-/// An `ssh-ed25519` key (80 bytes) with a comment of up to 19 bytes. The bound keeps a
-/// rental's rent within 0.003 SOL (a 295-byte account: 2,944,080 lamports).
-pub const MAX_SSH_KEY_LEN: usize = 100;
+/// The longest public key line accepted at open: an `ssh-rsa` 3072-bit key (≈ 550 bytes)
+/// with a comment (a 4096-bit one does not fit a transaction beside the open's accounts).
+/// Only its SHA-256 is stored; the line itself stays in the opening transaction, where the
+/// provisioner reads it.
+#[constant]
+pub const MAX_SSH_KEY_LEN: u32 = 640;
+
+/// How many purchases (the open and its extensions) one rental can hold: each is settled
+/// at its own price. (usize: not exported to the IDL, where the array lengths show it.)
+pub const MAX_PURCHASES: usize = 6;
+
+/// Ports a rental may ask to have forwarded, besides SSH.
+pub const MAX_FORWARDED_PORTS: usize = 5;
+/// Served by the instance's sshd; never a forwarded port.
+#[constant]
+pub const SSH_PORT: u16 = 22;
+
+/// How far in the future a Pyth price's publish time may be (clock skew between Pythnet and
+/// Solana); beyond it the update is refused.
+#[constant]
+pub const MAX_PRICE_FUTURE_SKEW_SECS: i64 = 10;
+
+/// Stake counts for governance and routing priority only once it has been active for a whole
+/// epoch: deposited in epoch `e`, it is active from `e + 1` and seasoned from `e + 2`.
+#[constant]
+pub const SEASONING_EPOCHS: u64 = 2;
+
+/// Marks a rental without a location hint (`near_latitude_deg`/`near_longitude_deg`).
+#[constant]
+pub const NO_LOCATION: i16 = i16::MIN;
 
 /// Largest |exponent| accepted from the oracle (Pyth uses -8 for SOL/USD).
 pub const MAX_ORACLE_EXPONENT: i32 = 18;

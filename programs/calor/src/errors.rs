@@ -7,8 +7,6 @@ pub enum CalorError {
     NotUpgradeAuthority,
     #[msg("a basis-point value is above 10,000")]
     BpsOutOfRange,
-    #[msg("protocol fee and burn together exceed 100% of the payment")]
-    FeeAndBurnTooHigh,
     #[msg("the Calor subsidy is above the 85% cap")]
     SubsidyTooHigh,
     #[msg("the minimum rental value must be greater than zero")]
@@ -51,7 +49,7 @@ pub enum CalorError {
     NodeHeartbeatStale,
     #[msg("hours must be between 1 and the 90-day maximum")]
     InvalidHours,
-    #[msg("the SSH key must be an ssh-ed25519 public key of at most 100 bytes")]
+    #[msg("the SSH key must be one ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp256 public key line: type, base64 key, optional comment, no options or control characters")]
     InvalidSshKey,
     #[msg("the region account does not match the rental's pinned region")]
     RegionMismatch,
@@ -137,8 +135,6 @@ pub enum CalorError {
     VotingClosed,
     #[msg("the proposal's voting period has not ended")]
     VotingNotEnded,
-    #[msg("this stake was changed after the proposal's snapshot")]
-    StakeChangedAfterSnapshot,
     #[msg("no stake to vote with")]
     NoVotingPower,
     #[msg("this stake has already voted on the proposal")]
@@ -153,4 +149,60 @@ pub enum CalorError {
     WrongProvider,
     #[msg("the new authority must not be the default (all-zero) address")]
     InvalidAuthority,
+    #[msg("the payment would exceed the maximum the renter approved")]
+    PaymentAboveMaximum,
+    #[msg("the Calor price moves more than the allowed share per hour since the last post")]
+    CalorPriceMoveTooLarge,
+    #[msg("the Calor price bounds and the subsidy budget change only through governance")]
+    GovernedSetting,
+    #[msg("the subsidy vault's budget for this epoch cannot cover this rental")]
+    SubsidyBudgetExhausted,
+    #[msg("the subsidy vault does not hold enough unreserved Calor for this rental")]
+    SubsidyVaultInsufficient,
+    #[msg("the Calor mint has an extension that could block or drain escrows")]
+    MintExtensionNotAllowed,
+    #[msg("the Calor mint has a freeze authority, which could freeze escrows")]
+    MintHasFreezeAuthority,
+    #[msg("the price update's publish time is in the future")]
+    PriceFromFuture,
+    #[msg("the rental holds the most purchases it can: open a new rental")]
+    TooManyExtensions,
+    #[msg("the stake is held by a vote or proposal until its voting ends")]
+    StakeLocked,
+    #[msg("the stake keeps a prioritised rental's tier until that rental is settled")]
+    StakeHeldForPriority,
+    #[msg("this rental was routed with stake priority: pass the renter's stake account")]
+    StakeRequired,
+    #[msg("the proposal's execution window has passed")]
+    ProposalExpired,
+    #[msg("the proposal was vetoed")]
+    ProposalVetoed,
+    #[msg("only high-impact proposals can be vetoed, and only before they execute")]
+    NotVetoable,
+    #[msg("the proposal's timelock has not ended")]
+    TimelockNotOver,
+    #[msg("forwarded ports must be 1-65535, distinct, at most five and never the SSH port")]
+    InvalidForwardedPorts,
+    #[msg("a location hint needs latitude -90..=90 and longitude -180..=180 degrees")]
+    InvalidLocation,
+    #[msg("the rental was settled and its refund is no longer held")]
+    AlreadySettled,
+    #[msg("no refund is held for this rental")]
+    NoRefundHeld,
+    #[msg("the token account cannot receive this payment")]
+    UnusableTokenAccount,
+    #[msg("the escrow account is not this rental's")]
+    WrongEscrow,
+    #[msg("the vault account is not the pool's")]
+    WrongVault,
+    #[msg("region ids start at 1 (0 means any region)")]
+    InvalidRegionId,
+    #[msg("the token program must be SPL Token or Token-2022")]
+    WrongTokenProgram,
+    #[msg("the account is not an initialised token account of that token program")]
+    WrongTokenAccount,
+    #[msg("the account is not at the address its seeds give")]
+    WrongAddress,
+    #[msg("the account already exists")]
+    AlreadyExists,
 }

@@ -94,9 +94,15 @@ pub struct RentalOpened {
     pub gpu_model: u16,
     pub region: Option<u16>,
     pub hours: u32,
+    pub hourly_rate_micro_usd: u64,
     pub payment: PaymentKind,
+    /// What the renter paid (lamports or Calor base units).
     pub escrowed: u64,
+    /// Its USD value at the price used (after the Calor subsidy).
     pub usd_paid_micro: u64,
+    /// Calor the subsidy vault reserved for it (0 for SOL).
+    pub subsidy_reserved: u64,
+    pub priority: u8,
 }
 
 #[event]
@@ -119,6 +125,8 @@ pub struct RentalExtended {
     pub rental: Pubkey,
     pub added_hours: u32,
     pub added_escrow: u64,
+    pub usd_paid_micro: u64,
+    pub subsidy_reserved: u64,
     pub ends_at: i64,
 }
 
@@ -139,7 +147,19 @@ pub struct RentalSettled {
     pub fee: u64,
     pub staker_rewards: u64,
     pub burned: u64,
+    /// Returned to the renter, or held for `claim_refund` when `refund_held`.
     pub refund: u64,
+    pub refund_held: bool,
+    /// Calor taken from the subsidy vault for the time served (subsidy and burn).
+    pub subsidy_drawn: u64,
+}
+
+/// A held refund reached the renter.
+#[event]
+pub struct RefundClaimed {
+    pub rental: Pubkey,
+    pub renter: Pubkey,
+    pub amount: u64,
 }
 
 #[event]
@@ -155,6 +175,17 @@ pub struct StakingInitialized {
     pub stake_pool: Pubkey,
     pub stake_vault: Pubkey,
     pub rewards_vault: Pubkey,
+    pub subsidy_pool: Pubkey,
+    pub subsidy_vault: Pubkey,
+}
+
+/// Calor entered (`funded`) or left to the treasury (`withdrawn`) the subsidy vault.
+#[event]
+pub struct SubsidyVaultChanged {
+    pub funded: u64,
+    pub withdrawn: u64,
+    pub vault_balance: u64,
+    pub reserved: u64,
 }
 
 /// `stake`, `add_stake` and `unstake`: `amount` entered (positive) or left the stake.
@@ -188,8 +219,17 @@ pub struct ProposalCreated {
     pub id: u64,
     pub proposer: Pubkey,
     pub action: ProposalAction,
+    pub high_impact: bool,
     pub snapshot_total_stake: u64,
     pub voting_ends_at: i64,
+    pub executable_at: i64,
+    pub expires_at: i64,
+}
+
+#[event]
+pub struct ProposalVetoed {
+    pub proposal: Pubkey,
+    pub authority: Pubkey,
 }
 
 #[event]
@@ -198,6 +238,8 @@ pub struct VoteCast {
     pub voter: Pubkey,
     pub approve: bool,
     pub weight: u64,
+    /// The stake cannot be withdrawn before this.
+    pub locked_until: i64,
 }
 
 #[event]

@@ -15,8 +15,11 @@ pub mod events;
 pub mod instructions;
 pub mod math;
 pub mod oracle;
+pub mod pda_accounts;
+pub mod ssh_key;
 pub mod state;
-pub mod transfers;
+pub mod token;
+pub mod token_checks;
 
 use instructions::*;
 use state::ProposalAction;
@@ -53,20 +56,14 @@ pub mod calor {
         instructions::post_calor_price::handler(ctx, price_micro_usd)
     }
 
-    pub fn add_gpu_model(ctx: Context<AddGpuModel>, id: u16, args: GpuModelArgs) -> Result<()> {
-        instructions::gpu_model::add_handler(ctx, id, args)
+    /// Adds GPU model `id` to the catalog, or updates it.
+    pub fn set_gpu_model(ctx: Context<SetGpuModel>, id: u16, args: GpuModelArgs) -> Result<()> {
+        instructions::gpu_model::handler(ctx, id, args)
     }
 
-    pub fn update_gpu_model(ctx: Context<UpdateGpuModel>, args: GpuModelArgs) -> Result<()> {
-        instructions::gpu_model::update_handler(ctx, args)
-    }
-
-    pub fn add_region(ctx: Context<AddRegion>, id: u16, args: RegionArgs) -> Result<()> {
-        instructions::region::add_handler(ctx, id, args)
-    }
-
-    pub fn update_region(ctx: Context<UpdateRegion>, args: RegionArgs) -> Result<()> {
-        instructions::region::update_handler(ctx, args)
+    /// Adds region `id` (from 1), or updates it.
+    pub fn set_region(ctx: Context<SetRegion>, id: u16, args: RegionArgs) -> Result<()> {
+        instructions::region::handler(ctx, id, args)
     }
 
     pub fn approve_provider(ctx: Context<ApproveProvider>, approved: bool) -> Result<()> {
@@ -114,7 +111,7 @@ pub mod calor {
     }
 
     /// Provider: queued → provisioning.
-    pub fn claim(ctx: Context<ProviderRental>) -> Result<()> {
+    pub fn claim(ctx: Context<ClaimRental>) -> Result<()> {
         instructions::claim::handler(ctx)
     }
 
@@ -128,12 +125,12 @@ pub mod calor {
         instructions::fail::handler(ctx)
     }
 
-    pub fn extend_sol(ctx: Context<ExtendSol>, hours: u32) -> Result<()> {
-        instructions::extend_sol::handler(ctx, hours)
+    pub fn extend_sol(ctx: Context<ExtendSol>, args: ExtendArgs) -> Result<()> {
+        instructions::extend_sol::handler(ctx, args)
     }
 
-    pub fn extend_calor(ctx: Context<ExtendCalor>, hours: u32) -> Result<()> {
-        instructions::extend_calor::handler(ctx, hours)
+    pub fn extend_calor(ctx: Context<ExtendCalor>, args: ExtendArgs) -> Result<()> {
+        instructions::extend_calor::handler(ctx, args)
     }
 
     /// Renter or provider: running → completed, paid for the seconds served.
@@ -164,9 +161,14 @@ pub mod calor {
         instructions::settle_calor::handler(ctx)
     }
 
+    /// Anyone: pays a refund settlement had to hold to a token account of the renter.
+    pub fn claim_refund(ctx: Context<ClaimRefund>) -> Result<()> {
+        instructions::claim_refund::handler(ctx)
+    }
+
     // ----- staking, rewards and governance -----
 
-    /// Config authority: creates the stake pool and its vaults.
+    /// Config authority: creates the stake pool and its vaults, and the subsidy pool.
     pub fn init_staking(ctx: Context<InitStaking>) -> Result<()> {
         instructions::init_staking::handler(ctx)
     }
@@ -179,7 +181,7 @@ pub mod calor {
         instructions::add_stake::handler(ctx, amount)
     }
 
-    /// Owner, any time: no cooldown (see `Unstake`).
+    /// Owner: unless a vote holds the stake or a prioritised rental is open (see `Unstake`).
     pub fn unstake(ctx: Context<Unstake>, amount: u64) -> Result<()> {
         instructions::unstake::handler(ctx, amount)
     }
@@ -201,8 +203,26 @@ pub mod calor {
         instructions::vote::handler(ctx, approve)
     }
 
-    /// Anyone, after the vote: carries out a passed proposal.
+    /// Anyone, after the vote (and the timelock), within the execution window: carries out a
+    /// passed proposal.
     pub fn execute_proposal(ctx: Context<ExecuteProposal>) -> Result<()> {
         instructions::execute_proposal::handler(ctx)
+    }
+
+    /// Config authority: stops a high-impact proposal before it executes.
+    pub fn veto_proposal(ctx: Context<VetoProposal>) -> Result<()> {
+        instructions::execute_proposal::veto_handler(ctx)
+    }
+
+    // ----- the subsidy vault -----
+
+    /// Anyone (the treasury): adds Calor to the subsidy vault.
+    pub fn fund_subsidy(ctx: Context<FundSubsidy>, amount: u64) -> Result<()> {
+        instructions::subsidy_vault::fund_handler(ctx, amount)
+    }
+
+    /// Config authority: takes unreserved Calor from the subsidy vault to the treasury.
+    pub fn withdraw_subsidy(ctx: Context<WithdrawSubsidy>, amount: u64) -> Result<()> {
+        instructions::subsidy_vault::withdraw_handler(ctx, amount)
     }
 }

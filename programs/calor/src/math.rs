@@ -33,10 +33,14 @@ pub fn bps_of(amount: u64, bps: u16) -> MathResult<u64> {
     mul_div_floor(amount, u64::from(bps), u64::from(BPS_DENOMINATOR))
 }
 
-/// `a * b / d` in u128, rounded down.
+/// `a * b / d`, rounded down. The product is taken in u64 when it fits (a native division
+/// on SBF) and in u128 otherwise (a software division costing hundreds of compute units).
 pub fn mul_div_floor(a: u64, b: u64, d: u64) -> MathResult<u64> {
     if d == 0 {
         return Err(MathError::DivideByZero);
+    }
+    if let Some(product) = a.checked_mul(b) {
+        return Ok(product / d);
     }
     let q = u128::from(a)
         .checked_mul(u128::from(b))
@@ -45,10 +49,13 @@ pub fn mul_div_floor(a: u64, b: u64, d: u64) -> MathResult<u64> {
     u64::try_from(q).map_err(|_| MathError::Overflow)
 }
 
-/// `a * b / d` in u128, rounded up.
+/// `a * b / d`, rounded up (u64 when the product fits, as above).
 pub fn mul_div_ceil(a: u64, b: u64, d: u64) -> MathResult<u64> {
     if d == 0 {
         return Err(MathError::DivideByZero);
+    }
+    if let Some(product) = a.checked_mul(b) {
+        return Ok(product.div_ceil(d));
     }
     let n = u128::from(a)
         .checked_mul(u128::from(b))
@@ -113,6 +120,10 @@ pub fn usd_to_lamports(usd_micro: u64, price: i64, conf: u64, exponent: i32) -> 
             .checked_mul(pow10(exponent as u32)?)
             .ok_or(MathError::Overflow)?;
     }
+    // both usually fit a u64 (a native division on SBF)
+    if let (Ok(n), Ok(d)) = (u64::try_from(numerator), u64::try_from(denominator)) {
+        return Ok(n.div_ceil(d));
+    }
     u64::try_from(numerator.div_ceil(denominator)).map_err(|_| MathError::Overflow)
 }
 
@@ -120,6 +131,9 @@ pub fn usd_to_lamports(usd_micro: u64, price: i64, conf: u64, exponent: i32) -> 
 pub fn usd_to_tokens(usd_micro: u64, price_micro_usd: u64, decimals: u8) -> MathResult<u64> {
     if price_micro_usd == 0 {
         return Err(MathError::InvalidPrice);
+    }
+    if let Some(scale) = 10u64.checked_pow(u32::from(decimals)) {
+        return mul_div_ceil(usd_micro, scale, price_micro_usd);
     }
     let n = u128::from(usd_micro)
         .checked_mul(pow10(u32::from(decimals))?)
@@ -135,37 +149,147 @@ pub fn pro_rata(escrowed: u64, served_secs: u64, paid_secs: u64) -> MathResult<u
     mul_div_floor(escrowed, served_secs, paid_secs)
 }
 
-/// Where a settled rental's escrow goes. The parts always add up to the escrow exactly.
+/// One purchase of hours: the open, or an extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Settlement {
-    pub provider: u64,
-    pub fee: u64,
-    pub burn: u64,
-    pub refund: u64,
+pub struct Purchase {
+    pub hours: u32,
+    /// Lamports or Calor base units the renter paid for these hours.
+    pub amount: u64,
 }
 
-/// Splits an escrow: the served share pays the fee and the burn (each rounded down) and the
-/// provider gets the rest of it; the unserved share goes back to the renter.
+/// The shares a rental settles with, fixed when it was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SettleTerms {
+    pub fee_bps: u16,
+    /// Calor only; 0 for SOL.
+    pub burn_bps: u16,
+    /// Calor only; 0 for SOL.
+    pub subsidy_bps: u16,
+    /// Share of the fee that goes to stakers (Calor only).
+    pub staker_share_bps: u16,
+}
+
+/// The subsidy the protocol adds to a Calor payment of `renter_amount` at `subsidy_bps`, so
+/// that the two together are the market value: `⌊R × s / (10,000 − s)⌋`.
+pub fn subsidy_for(renter_amount: u64, subsidy_bps: u16) -> MathResult<u64> {
+    let keep = BPS_DENOMINATOR
+        .checked_sub(subsidy_bps)
+        .filter(|k| *k > 0)
+        .ok_or(MathError::Overflow)?;
+    mul_div_floor(renter_amount, u64::from(subsidy_bps), u64::from(keep))
+}
+
+/// What one purchase is worth at market, and what the subsidy vault must hold for it: the
+/// subsidy plus the burn that market value funds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PurchaseValue {
+    pub market: u64,
+    pub subsidy: u64,
+    pub burn: u64,
+}
+
+impl PurchaseValue {
+    pub fn of(amount: u64, terms: &SettleTerms) -> MathResult<Self> {
+        let subsidy = subsidy_for(amount, terms.subsidy_bps)?;
+        let market = amount.checked_add(subsidy).ok_or(MathError::Overflow)?;
+        Ok(Self {
+            market,
+            subsidy,
+            burn: bps_of(market, terms.burn_bps)?,
+        })
+    }
+
+    /// Reserved in the subsidy vault from the purchase until settlement.
+    pub fn reservation(&self) -> MathResult<u64> {
+        self.subsidy
+            .checked_add(self.burn)
+            .ok_or(MathError::Overflow)
+    }
+}
+
+/// Where a settled rental's money goes. Renter's escrow + `subsidy_drawn` =
+/// `provider + fee + burned + refund`, exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Settlement {
+    /// The market value of the time served, less the fee: the same whatever the renter paid
+    /// with.
+    pub provider: u64,
+    /// The protocol fee on the market value served; `staker_rewards` of it go to stakers,
+    /// the rest to the treasury.
+    pub fee: u64,
+    pub staker_rewards: u64,
+    pub burned: u64,
+    /// What the renter paid for hours not served, at each purchase's own price.
+    pub refund: u64,
+    /// Taken from the subsidy vault: the subsidised part of the time served and the burn.
+    pub subsidy_drawn: u64,
+    /// The reservation the rental held in the subsidy vault, released at settlement.
+    pub reserved: u64,
+}
+
+impl Settlement {
+    pub fn treasury_fee(&self) -> u64 {
+        self.fee - self.staker_rewards
+    }
+}
+
+/// Settles purchases in order: served seconds use up the first purchase's hours, then the
+/// next one's, each prorated at the price paid for it (rounded down, so no share can exceed
+/// what backs it). A later purchase therefore never changes what earlier time pays.
 pub fn settle(
-    escrowed: u64,
+    purchases: impl IntoIterator<Item = Purchase>,
     served_secs: u64,
-    paid_secs: u64,
-    fee_bps: u16,
-    burn_bps: u16,
+    terms: &SettleTerms,
 ) -> MathResult<Settlement> {
-    let spent = pro_rata(escrowed, served_secs, paid_secs)?;
-    let fee = bps_of(spent, fee_bps)?;
-    let burn = bps_of(spent, burn_bps)?;
-    let provider = spent
-        .checked_sub(fee)
-        .and_then(|r| r.checked_sub(burn))
+    let (mut paid, mut market_spent, mut renter_spent) = (0u64, 0u64, 0u64);
+    let (mut burned, mut reserved, mut left) = (0u64, 0u64, served_secs);
+    for p in purchases {
+        let secs = u64::from(p.hours)
+            .checked_mul(u64::from(crate::constants::SECS_PER_HOUR))
+            .ok_or(MathError::Overflow)?;
+        let used = left.min(secs);
+        left -= used;
+        let value = PurchaseValue::of(p.amount, terms)?;
+        let add = |sum: u64, x: u64| sum.checked_add(x).ok_or(MathError::Overflow);
+        paid = add(paid, p.amount)?;
+        reserved = add(reserved, value.reservation()?)?;
+        market_spent = add(market_spent, pro_rata(value.market, used, secs)?)?;
+        renter_spent = add(renter_spent, pro_rata(p.amount, used, secs)?)?;
+        burned = add(burned, pro_rata(value.burn, used, secs)?)?;
+    }
+    if left > 0 {
+        return Err(MathError::Overflow);
+    }
+    let fee = bps_of(market_spent, terms.fee_bps)?;
+    let staker_rewards = bps_of(fee, terms.staker_share_bps)?;
+    let subsidised_spent = market_spent
+        .checked_sub(renter_spent)
         .ok_or(MathError::Overflow)?;
     Ok(Settlement {
-        provider,
+        provider: market_spent - fee,
         fee,
-        burn,
-        refund: escrowed - spent,
+        staker_rewards,
+        burned,
+        refund: paid - renter_spent,
+        subsidy_drawn: subsidised_spent
+            .checked_add(burned)
+            .ok_or(MathError::Overflow)?,
+        reserved,
     })
+}
+
+/// Whether a posted rate may move from `old` to `new` after `elapsed_secs`: at most
+/// `max_bps_per_hour` of `old` per hour, pro rata (the first rate, `old == 0`, is free within
+/// the bounds).
+pub fn price_move_allowed(old: u64, new: u64, elapsed_secs: i64, max_bps_per_hour: u16) -> bool {
+    if old == 0 {
+        return true;
+    }
+    let elapsed = u128::try_from(elapsed_secs.max(0)).unwrap_or(0);
+    u128::from(old.abs_diff(new))
+        * u128::from(BPS_DENOMINATOR)
+        * u128::from(crate::constants::SECS_PER_HOUR)
+        <= u128::from(old) * u128::from(max_bps_per_hour) * elapsed
 }
 
 /// Scale of the reward-per-share accumulator: 10^12 keeps a 1-base-unit reward over
@@ -366,29 +490,140 @@ mod tests {
         assert!(!confidence_within(-5, 0, 200));
     }
 
+    fn one(hours: u32, amount: u64) -> Vec<Purchase> {
+        vec![Purchase { hours, amount }]
+    }
+
+    const SOL: SettleTerms = SettleTerms {
+        fee_bps: 500,
+        burn_bps: 0,
+        subsidy_bps: 0,
+        staker_share_bps: 0,
+    };
+
     #[test]
     fn settlement_adds_up_and_never_exceeds_the_escrow() {
-        let s = settle(1_000_003, 1_800, 3_600, 500, 2_000).unwrap();
+        let s = settle(one(1, 1_000_003), 1_800, &SOL).unwrap();
         assert_eq!(
             s,
             Settlement {
-                provider: 375_001,
+                provider: 475_001,
                 fee: 25_000,
-                burn: 100_000,
-                refund: 500_002
+                staker_rewards: 0,
+                burned: 0,
+                refund: 500_002,
+                subsidy_drawn: 0,
+                reserved: 0,
             }
         );
-        assert_eq!(s.provider + s.fee + s.burn + s.refund, 1_000_003);
-        assert_eq!(settle(10, 0, 3_600, 500, 0).unwrap().refund, 10);
-        assert_eq!(settle(10, 3_600, 3_600, 0, 0).unwrap().provider, 10);
-        assert_eq!(settle(10, 3_601, 3_600, 0, 0), Err(MathError::Overflow));
-        // exhaustive small cases
-        for escrow in 0..200u64 {
-            for served in 0..=7u64 {
-                let s = settle(escrow, served, 7, 333, 777).unwrap();
-                assert_eq!(s.provider + s.fee + s.burn + s.refund, escrow);
-                assert!(s.refund >= escrow - escrow * served / 7);
+        assert_eq!(settle(one(1, 10), 0, &SOL).unwrap().refund, 10);
+        assert_eq!(settle(one(1, 10), 3_600, &SOL).unwrap().provider, 10);
+        assert_eq!(settle(one(1, 10), 3_601, &SOL), Err(MathError::Overflow));
+        // exhaustive small cases, with Calor terms
+        let terms = SettleTerms {
+            fee_bps: 333,
+            burn_bps: 777,
+            subsidy_bps: 5_000,
+            staker_share_bps: 5_000,
+        };
+        for a in 0..60u64 {
+            for b in [0u64, 1, 7, 59] {
+                for served in (0..=10_800u64).step_by(1_350) {
+                    let ps = vec![
+                        Purchase {
+                            hours: 2,
+                            amount: a,
+                        },
+                        Purchase {
+                            hours: 1,
+                            amount: b,
+                        },
+                    ];
+                    let s = settle(ps, served, &terms).unwrap();
+                    assert_eq!(
+                        s.provider + s.fee + s.burned + s.refund,
+                        a + b + s.subsidy_drawn
+                    );
+                    assert!(s.subsidy_drawn <= s.reserved);
+                    assert!(s.staker_rewards <= s.fee);
+                }
             }
         }
+    }
+
+    #[test]
+    fn an_extension_never_reprices_time_served_before_it() {
+        // 2 h bought for 1,000,000; after a 2x price move an extension buys 2,158 h for half
+        // the price per hour. Time served inside the first purchase pays the same either way.
+        let before = one(2, 1_000_000);
+        let after = vec![
+            Purchase {
+                hours: 2,
+                amount: 1_000_000,
+            },
+            Purchase {
+                hours: 2_158,
+                amount: 539_500_000,
+            },
+        ];
+        for served in [0u64, 1, 3_600, 7_199, 7_200] {
+            let a = settle(before.clone(), served, &SOL).unwrap();
+            let b = settle(after.clone(), served, &SOL).unwrap();
+            assert_eq!((a.provider, a.fee), (b.provider, b.fee), "served {served}");
+            assert_eq!(
+                b.refund,
+                a.refund + 539_500_000,
+                "the extension comes back whole"
+            );
+        }
+        // served time past the first purchase is paid at the extension's own price
+        let s = settle(after, 7_200 + 3_600, &SOL).unwrap();
+        assert_eq!(s.provider + s.fee, 1_000_000 + 250_000);
+    }
+
+    #[test]
+    fn calor_providers_get_the_market_value_and_the_vault_funds_subsidy_and_burn() {
+        // the worked example of docs/economics.md: 4 h at $2.50, Calor at $0.25, 50% subsidy,
+        // 5% fee (half to stakers), 20% burn: the renter pays 20 Calor
+        let terms = SettleTerms {
+            fee_bps: 500,
+            burn_bps: 2_000,
+            subsidy_bps: 5_000,
+            staker_share_bps: 5_000,
+        };
+        let calor = 1_000_000u64;
+        let v = PurchaseValue::of(20 * calor, &terms).unwrap();
+        assert_eq!(
+            (v.market, v.subsidy, v.burn),
+            (40 * calor, 20 * calor, 8 * calor)
+        );
+        let full = settle(one(4, 20 * calor), 4 * 3_600, &terms).unwrap();
+        assert_eq!(full.provider, 38 * calor, "$9.50, as if paid in SOL");
+        assert_eq!(full.fee, 2 * calor);
+        assert_eq!(full.staker_rewards, calor);
+        assert_eq!(full.burned, 8 * calor);
+        assert_eq!(full.refund, 0);
+        assert_eq!(full.subsidy_drawn, 28 * calor);
+        assert_eq!(full.reserved, 28 * calor);
+        let one_hour = settle(one(4, 20 * calor), 3_600, &terms).unwrap();
+        assert_eq!(one_hour.provider, 9_500_000);
+        assert_eq!(one_hour.burned, 2 * calor);
+        assert_eq!(one_hour.refund, 15 * calor);
+        assert_eq!(one_hour.subsidy_drawn, 7 * calor);
+        assert_eq!(subsidy_for(1, 10_000), Err(MathError::Overflow));
+    }
+
+    #[test]
+    fn posted_prices_move_at_most_the_hourly_limit() {
+        // 10% per hour
+        assert!(price_move_allowed(0, 123, 0, 1_000));
+        assert!(price_move_allowed(1_000_000, 1_100_000, 3_600, 1_000));
+        assert!(!price_move_allowed(1_000_000, 1_100_001, 3_600, 1_000));
+        assert!(price_move_allowed(1_000_000, 950_000, 1_800, 1_000));
+        assert!(!price_move_allowed(1_000_000, 949_999, 1_800, 1_000));
+        assert!(!price_move_allowed(1_000_000, 1_000_001, 0, 1_000));
+        assert!(price_move_allowed(1_000_000, 1_000_000, 0, 1_000));
+        // a long silence allows a proportionally larger move
+        assert!(price_move_allowed(1_000_000, 3_000_000, 20 * 3_600, 1_000));
     }
 }

@@ -69,9 +69,10 @@ fn main() {
         .expect_ok("open");
     let address = pda::rental(&renter.pubkey(), 1);
     let r: Rental = m.rental(&address);
+    let usd_paid = tx.events::<calor::events::RentalOpened>()[0].usd_paid_micro;
     println!(
         "    rental {address}: ${:.2} → {} escrowed in the rental PDA ({} CU)",
-        r.usd_paid_micro as f64 / 1e6,
+        usd_paid as f64 / 1e6,
         sol(r.escrowed),
         tx.compute_units
     );
@@ -83,22 +84,11 @@ fn main() {
     let op = m.operator.authority.insecure_clone();
     m.provider_op(ix::claim, &op, 0, address).expect_ok("claim");
     m.provider_op(ix::start, &op, 0, address).expect_ok("start");
-    println!("    state: {:?}, ends in 2 h", m.rental(&address).state);
+    println!("    state: {:?}, ends in 2 h", m.rental(&address).state());
 
     step(4, "75 minutes later the renter stops it early");
     m.env.advance_secs(75 * 60);
-    m.env
-        .send(
-            &[ix::complete(
-                renter.pubkey(),
-                address,
-                m.operator.node(0),
-                m.operator.provider,
-            )],
-            &renter,
-            &[],
-        )
-        .expect_ok("complete");
+    m.complete(&renter, &address).expect_ok("complete");
     println!("    served {} s of 7,200 s", m.rental(&address).served_secs);
 
     step(5, "anyone settles: the provider is paid per second, the fee goes to the treasury, the rest is refunded");
@@ -115,7 +105,7 @@ fn main() {
         sol(start_balance - m.env.lamports(&renter.pubkey()))
     );
 
-    step(6, "the same with Calor: 4 hours at a 50% subsidy, stopped after 1 hour, 20% of the spent Calor burned");
+    step(6, "the same with Calor: 4 hours at a 50% subsidy, stopped after 1 hour; the provider earns the market value, the subsidy vault funds the subsidy and a burn of 20% of the value served");
     // a holder stakes before the rental, so that the fee's staker share has someone to go to
     let staker = m.active_staker(1_000 * calor_tests::fixtures::CALOR);
     println!("    a holder stakes 1,000 Calor; an epoch later the stake is active");
@@ -142,31 +132,21 @@ fn main() {
     m.provider_op(ix::claim, &op, 0, address).expect_ok("claim");
     m.provider_op(ix::start, &op, 0, address).expect_ok("start");
     m.env.advance_secs(3_600);
-    m.env
-        .send(
-            &[ix::complete(
-                op.pubkey(),
-                address,
-                m.operator.node(0),
-                m.operator.provider,
-            )],
-            &op,
-            &[],
-        )
-        .expect_ok("complete");
+    m.complete(&op, &address).expect_ok("complete");
     let payout = m.operator.payout_token;
     let tx = m
         .settle_calor(&address, token, Some(payout), &op)
         .expect_ok("settle");
     let e = &tx.events::<RentalSettled>()[0];
     println!(
-        "    provider {} Calor, fee {} Calor, burned {} Calor (supply {} → {}), refund {} Calor",
+        "    provider {} Calor, fee {} Calor, burned {} Calor (supply {} → {}), refund {} Calor; the subsidy vault added {} Calor",
         e.provider_amount as f64 / 1e6,
         e.fee as f64 / 1e6,
         e.burned as f64 / 1e6,
         supply as f64 / 1e6,
         spl::mint(&m.env, &m.protocol.calor_mint).supply as f64 / 1e6,
-        e.refund as f64 / 1e6
+        e.refund as f64 / 1e6,
+        e.subsidy_drawn as f64 / 1e6
     );
 
     step(
@@ -177,10 +157,12 @@ fn main() {
     let before = spl::balance(&m.env, &staker.token);
     m.try_claim_rewards(&staker).expect_ok("claim rewards");
     println!(
-        "    {} Calor of the fee went to the rewards vault; the staker claims {} Calor",
+        "    {} Calor of the fee moved to the rewards vault; the staker claims {} Calor",
         e.staker_rewards as f64 / 1e6,
         (spl::balance(&m.env, &staker.token) - before) as f64 / 1e6
     );
 
-    println!("\nThe flow ends here for now: the local RPC chain and the provisioner come next.");
+    println!(
+        "\nThe same flow runs on a real local chain with the provisioner: bash scripts/demo.sh"
+    );
 }

@@ -1,49 +1,51 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::constants::{CONFIG_SEED, STAKE_POOL_SEED, STAKE_SEED};
 use crate::errors::CalorError;
-use crate::instructions::staking_rules::deposit_pending;
+use crate::instructions::staking_rules::{deposit_pending, StakeTokens};
 use crate::state::{Config, EpochRecord, Stake, StakePool};
-use crate::transfers::TokensIn;
 
 /// Adds to an existing stake. The new tokens earn from the next epoch on; what was already
 /// active keeps earning.
+///
+/// Account proofs: as `stake`; the stake by its `owner` being the signer (a stake exists
+/// only at its owner's PDA).
 #[derive(Accounts)]
 pub struct AddStake<'info> {
-    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
-    pub config: Box<Account<'info, Config>>,
-    #[account(mut, seeds = [STAKE_POOL_SEED], bump = stake_pool.bump)]
+    pub config: AccountLoader<'info, Config>,
+    #[account(mut)]
     pub stake_pool: Box<Account<'info, StakePool>>,
-    #[account(mut, seeds = [STAKE_SEED, owner.key().as_ref()], bump = stake.bump,
-              has_one = owner @ CalorError::NotStakeOwner)]
+    #[account(mut, has_one = owner @ CalorError::NotStakeOwner)]
     pub stake: Box<Account<'info, Stake>>,
     /// The record of the epoch the stake's pending tokens were added in, once it has
     /// ended (checked in `Stake::sync`).
     pub epoch_record: Option<Box<Account<'info, EpochRecord>>>,
-    #[account(mut, address = stake_pool.stake_vault)]
-    pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(address = config.calor_mint @ CalorError::WrongMint)]
-    pub calor_mint: Box<InterfaceAccount<'info, Mint>>,
-    /// `owner` must sign for it (checked by the token program).
-    #[account(mut, constraint = owner_token.mint == calor_mint.key() @ CalorError::WrongMint)]
-    pub owner_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: the pool's stake vault (`address`).
+    #[account(mut, address = stake_pool.stake_vault @ CalorError::WrongVault)]
+    pub stake_vault: UncheckedAccount<'info>,
+    /// CHECK: the config's Calor mint (`StakeTokens::check`).
+    pub calor_mint: UncheckedAccount<'info>,
+    /// CHECK: a Calor account the owner signs for (`StakeTokens::check`, the token program).
+    #[account(mut)]
+    pub owner_token: UncheckedAccount<'info>,
     pub owner: Signer<'info>,
-    pub token_program: Interface<'info, TokenInterface>,
+    /// CHECK: SPL Token or Token-2022 (`StakeTokens::check`).
+    pub token_program: UncheckedAccount<'info>,
 }
 
 pub fn handler(ctx: Context<AddStake>, amount: u64) -> Result<()> {
-    require!(!ctx.accounts.config.paused, CalorError::Paused);
-    let a = &mut *ctx.accounts;
+    require!(amount > 0, CalorError::ZeroAmount);
+    let a = ctx.accounts;
+    let config = a.config.load()?;
+    require!(!config.is_paused(), CalorError::Paused);
+    let tokens = StakeTokens {
+        config: &config,
+        mint: &a.calor_mint,
+        owner_token: &a.owner_token,
+        token_program: &a.token_program,
+    };
+    tokens.check()?;
     a.stake
         .sync(&a.stake_pool, a.epoch_record.as_deref().map(|r| &**r))?;
-    let tokens = TokensIn {
-        token_program: &a.token_program,
-        mint: &a.calor_mint,
-        from: &a.owner_token,
-        authority: &a.owner,
-        to: &mut a.stake_vault,
-    };
-    deposit_pending(&mut a.stake_pool, &mut a.stake, tokens, amount)?;
-    Ok(())
+    tokens.pull(&a.owner, &a.stake_vault, amount)?;
+    deposit_pending(&mut a.stake_pool, &mut a.stake, amount)
 }

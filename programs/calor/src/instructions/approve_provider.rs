@@ -1,6 +1,5 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{CONFIG_SEED, PROVIDER_SEED};
 use crate::errors::CalorError;
 use crate::events::ProviderApprovalChanged;
 use crate::state::{Config, Provider};
@@ -9,19 +8,18 @@ use crate::state::{Config, Provider};
 /// claims; rentals already claimed run to their end and settle normally.
 #[derive(Accounts)]
 pub struct ApproveProvider<'info> {
-    #[account(seeds = [CONFIG_SEED], bump = config.bump,
-              has_one = authority @ CalorError::NotConfigAuthority)]
-    pub config: Box<Account<'info, Config>>,
-    #[account(mut, seeds = [PROVIDER_SEED, provider.authority.as_ref()], bump = provider.bump)]
-    pub provider: Account<'info, Provider>,
+    #[account(has_one = authority @ CalorError::NotConfigAuthority)]
+    pub config: AccountLoader<'info, Config>,
+    /// A provider exists only at its PDA: owner and discriminator prove it.
+    #[account(mut)]
+    pub provider: AccountLoader<'info, Provider>,
     pub authority: Signer<'info>,
 }
 
 pub fn handler(ctx: Context<ApproveProvider>, approved: bool) -> Result<()> {
-    let provider = &mut ctx.accounts.provider;
-    provider.approved = approved;
+    ctx.accounts.provider.load_mut()?.approved = u8::from(approved);
     emit!(ProviderApprovalChanged {
-        provider: provider.key(),
+        provider: ctx.accounts.provider.key(),
         approved,
     });
     Ok(())

@@ -1,52 +1,49 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::RENTAL_SEED;
 use crate::errors::CalorError;
+use crate::instructions::provider_rental::require_serving_node;
 use crate::instructions::rental_rules::{end_rental, served_until};
-use crate::state::{EndReason, Node, Provider, Rental, RentalState};
+use crate::state::{EndReason, Node, Rental, RentalState};
 
-/// The renter or the provider stops a running rental early; the provider is paid for the
-/// seconds served, the rest is refunded at settlement.
+/// The renter or the node's operator stops a running rental early; the provider is paid for
+/// the seconds served, the rest is refunded at settlement.
+///
+/// Account proofs: `rental` and `node` by owner and discriminator, the node by being the
+/// rental's; the signer is the rental's renter or the node's authority.
 #[derive(Accounts)]
 pub struct Complete<'info> {
-    #[account(mut, seeds = [RENTAL_SEED, rental.renter.as_ref(), &rental.id.to_le_bytes()],
-              bump = rental.bump)]
-    pub rental: Box<Account<'info, Rental>>,
-    #[account(mut, constraint = rental.node == Some(node.key()) @ CalorError::WrongNode)]
-    pub node: Box<Account<'info, Node>>,
-    #[account(address = node.provider @ CalorError::WrongNode)]
-    pub provider: Box<Account<'info, Provider>>,
+    #[account(mut)]
+    pub rental: AccountLoader<'info, Rental>,
+    #[account(mut)]
+    pub node: AccountLoader<'info, Node>,
     pub signer: Signer<'info>,
 }
 
-impl Complete<'_> {
-    pub fn validate(&self) -> Result<()> {
-        let who = self.signer.key();
-        require!(
-            who == self.rental.renter || who == self.provider.authority,
-            CalorError::Unauthorized
-        );
-        require!(
-            self.rental.state == RentalState::Running,
-            CalorError::RentalNotRunning
-        );
-        Ok(())
-    }
-}
-
 pub fn handler(ctx: Context<Complete>) -> Result<()> {
-    ctx.accounts.validate()?;
-    let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
-    let served = served_until(&a.rental, now);
-    let reason = if now >= a.rental.ends_at {
+    let mut rental = a.rental.load_mut()?;
+    let mut node = a.node.load_mut()?;
+    require_serving_node(&rental, &a.node)?;
+    let who = a.signer.key();
+    require!(
+        who == rental.renter || who == node.authority,
+        CalorError::Unauthorized
+    );
+    require!(
+        rental.state() == RentalState::Running,
+        CalorError::RentalNotRunning
+    );
+    let now = Clock::get()?.unix_timestamp;
+    let served = served_until(&rental, now);
+    let reason = if now >= rental.ends_at {
         EndReason::Expired
     } else {
         EndReason::Completed
     };
     end_rental(
-        &mut a.rental,
-        Some(&mut a.node),
+        a.rental.key(),
+        &mut rental,
+        Some(&mut node),
         RentalState::Completed,
         served,
         reason,

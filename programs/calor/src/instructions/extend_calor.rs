@@ -1,48 +1,80 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::constants::{CONFIG_SEED, ESCROW_SEED, RENTAL_SEED};
 use crate::errors::CalorError;
-use crate::instructions::extend_sol::record_extension;
-use crate::instructions::rental_rules::validate_extend;
-use crate::state::{Config, PaymentKind, Rental};
-use crate::transfers::TokensIn;
-use crate::{math, oracle};
+use crate::instructions::open_rental_calor::token_amount;
+use crate::instructions::rental_rules::{
+    record_extension, reserve_subsidy, validate_extend, ExtendArgs,
+};
+use crate::instructions::settle_calor::require_escrow;
+use crate::state::{Config, PaymentKind, Rental, SubsidyPool};
+use crate::{math, oracle, token};
 
-/// The renter buys more hours of a running Calor rental at its subsidised rate.
+/// The renter buys more hours of a running Calor rental at its subsidised rate and today's
+/// Calor rate, as a purchase of its own; the subsidy vault reserves its share as at open.
+///
+/// Account proofs: `config`, `rental`, `subsidy_pool` by owner and discriminator; the
+/// rental's `renter` signs; `escrow` by its PDA; `calor_mint` and `subsidy_vault` by the
+/// addresses the config and the pool hold; `renter_token` by the token program.
 #[derive(Accounts)]
 pub struct ExtendCalor<'info> {
-    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
-    pub config: Box<Account<'info, Config>>,
-    #[account(mut, seeds = [RENTAL_SEED, renter.key().as_ref(), &rental.id.to_le_bytes()],
-              bump = rental.bump, has_one = renter @ CalorError::Unauthorized,
-              constraint = rental.payment == PaymentKind::Calor @ CalorError::WrongPaymentKind)]
-    pub rental: Box<Account<'info, Rental>>,
-    #[account(address = config.calor_mint @ CalorError::WrongMint)]
-    pub calor_mint: Box<InterfaceAccount<'info, Mint>>,
-    #[account(mut, token::mint = calor_mint, token::authority = renter,
-              token::token_program = token_program)]
-    pub renter_token: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(mut, seeds = [ESCROW_SEED, rental.key().as_ref()], bump = rental.escrow_bump)]
-    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub config: AccountLoader<'info, Config>,
+    #[account(mut)]
+    pub rental: AccountLoader<'info, Rental>,
+    /// CHECK: compared with `config.calor_mint`.
+    pub calor_mint: UncheckedAccount<'info>,
+    /// CHECK: a `calor_mint` account (checked in the handler) the renter owns (checked by the
+    /// token program).
+    #[account(mut)]
+    pub renter_token: UncheckedAccount<'info>,
+    /// CHECK: the rental's escrow, checked against its PDA in the handler.
+    #[account(mut)]
+    pub escrow: UncheckedAccount<'info>,
+    #[account(mut)]
+    pub subsidy_pool: AccountLoader<'info, SubsidyPool>,
+    /// CHECK: compared with `subsidy_pool.vault`.
+    pub subsidy_vault: UncheckedAccount<'info>,
     pub renter: Signer<'info>,
-    pub token_program: Interface<'info, TokenInterface>,
+    /// CHECK: SPL Token or Token-2022 (`token::require_token_program`).
+    pub token_program: UncheckedAccount<'info>,
 }
 
-pub fn handler(ctx: Context<ExtendCalor>, hours: u32) -> Result<()> {
+pub fn handler(ctx: Context<ExtendCalor>, args: ExtendArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let a = &mut *ctx.accounts;
-    validate_extend(&a.config, &a.rental, hours, now)?;
-    let market = math::usd_cost(a.rental.hourly_rate_micro_usd, hours)?;
-    let usd = math::subsidised_usd(market, a.config.params.calor_subsidy_bps)?;
-    let tokens = oracle::usd_to_calor(&a.config, now, usd)?;
-    let received = TokensIn {
-        token_program: &a.token_program,
-        mint: &a.calor_mint,
-        from: &a.renter_token,
-        authority: &a.renter,
-        to: &mut a.escrow,
-    }
-    .transfer(tokens)?;
-    record_extension(&mut ctx.accounts.rental, hours, received, usd)
+    let a = ctx.accounts;
+    let config = a.config.load()?;
+    require_keys_eq!(a.calor_mint.key(), config.calor_mint, CalorError::WrongMint);
+    token::require_token_program(&a.token_program)?;
+    // the token program would refuse another mint's account too, but not by this name
+    let paying = token::token_account(&a.renter_token, a.token_program.key)?;
+    require_keys_eq!(paying.mint, config.calor_mint, CalorError::WrongMint);
+    let key = a.rental.key();
+    let mut rental = a.rental.load_mut()?;
+    require_keys_eq!(rental.renter, a.renter.key(), CalorError::Unauthorized);
+    require!(
+        rental.payment() == PaymentKind::Calor,
+        CalorError::WrongPaymentKind
+    );
+    require_escrow(&key, rental.escrow_bump, &a.escrow.key())?;
+    validate_extend(&config, &rental, args.hours, now)?;
+    let market = math::usd_cost(rental.hourly_rate_micro_usd, args.hours)?;
+    let usd = math::subsidised_usd(market, rental.subsidy_bps)?;
+    let tokens = oracle::usd_to_calor(&config, now, usd)?;
+    require!(tokens <= args.max_payment, CalorError::PaymentAboveMaximum);
+    let reserved = {
+        let mut pool = a.subsidy_pool.load_mut()?;
+        require_keys_eq!(a.subsidy_vault.key(), pool.vault, CalorError::WrongVault);
+        let balance = token_amount(&a.subsidy_vault)?;
+        reserve_subsidy(&mut pool, balance, &config, &rental, tokens, now)?
+    };
+    token::transfer_checked(
+        &a.token_program,
+        &a.renter_token,
+        &a.calor_mint,
+        &a.escrow,
+        &a.renter,
+        tokens,
+        config.calor_decimals,
+        &[],
+    )?;
+    record_extension(key, &mut rental, args.hours, tokens, usd, reserved)
 }

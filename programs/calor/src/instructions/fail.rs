@@ -1,7 +1,9 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::CalorError;
-use crate::instructions::provider_rental::ProviderRental;
+use crate::instructions::provider_rental::{
+    require_operator, require_serving_node, ProviderRental,
+};
 use crate::instructions::rental_rules::end_rental;
 use crate::state::{EndReason, RentalState};
 
@@ -9,14 +11,18 @@ use crate::state::{EndReason, RentalState};
 /// Allowed while paused (it returns funds).
 pub fn handler(ctx: Context<ProviderRental>) -> Result<()> {
     let a = ctx.accounts;
-    a.require_serving_node()?;
+    let mut node = a.node.load_mut()?;
+    let mut rental = a.rental.load_mut()?;
+    require_operator(&node, &a.authority)?;
+    require_serving_node(&rental, &a.node)?;
     require!(
-        a.rental.state == RentalState::Provisioning,
+        rental.state() == RentalState::Provisioning,
         CalorError::RentalNotProvisioning
     );
     end_rental(
-        &mut a.rental,
-        Some(&mut a.node),
+        a.rental.key(),
+        &mut rental,
+        Some(&mut node),
         RentalState::Failed,
         0,
         EndReason::Failed,

@@ -1,102 +1,144 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::constants::{ESCROW_SEED, RENTAL_SEED};
 use crate::errors::CalorError;
 use crate::instructions::rental_rules::{
-    emit_opened, queued_rental, rental_priority, validate_open, OpenRentalArgs, Payment,
+    emit_opened, open_value, queued_rental, rental_priority, reserve_subsidy, validate_open,
+    OpenRentalArgs,
 };
-use crate::state::{Config, GpuModel, PaymentKind, Region, Rental, Stake, StakePool};
-use crate::transfers::TokensIn;
-use crate::{math, oracle};
+use crate::pda_accounts::{create_pda, space_of, write_new};
+use crate::state::{Config, GpuModel, PaymentKind, Region, Rental, Stake, StakePool, SubsidyPool};
+use crate::{oracle, token};
 
+/// The renter pays for `hours` in Calor at the posted rate, less the subsidy, into the
+/// rental's own escrow token account; the subsidy vault reserves the rest of the market value
+/// (and the burn it funds) for settlement.
+///
+/// Account proofs (see docs/accounts.md): `config`, `gpu_model`, `region`, `stake_pool` and
+/// `subsidy_pool` exist only at their PDAs, so owner and discriminator prove them;
+/// `calor_mint` and `subsidy_vault` are compared with the addresses those hold;
+/// `renter_token` is checked by the token program during the transfer (mint, and the renter's
+/// signature as its owner); `rental` and `escrow` are created here at their PDAs from the
+/// given bumps (the runtime checks the seeds).
 #[derive(Accounts)]
-#[instruction(args: OpenRentalArgs)]
 pub struct OpenRentalCalor<'info> {
-    // Config, GpuModel and Region accounts are only ever created at their PDAs (by
-    // `initialize` and the catalog instructions), so `Account`'s owner and discriminator
-    // checks already prove what they are; re-deriving the addresses here would cost
-    // 1,500 CU each on the busiest instruction.
-    pub config: Box<Account<'info, Config>>,
-    pub gpu_model: Box<Account<'info, GpuModel>>,
+    pub config: AccountLoader<'info, Config>,
+    pub gpu_model: AccountLoader<'info, GpuModel>,
     /// Present exactly when the rental is pinned to a region (checked in `validate_open`).
-    pub region: Option<Box<Account<'info, Region>>>,
-    #[account(init, payer = renter, space = 8 + Rental::INIT_SPACE,
-              seeds = [RENTAL_SEED, renter.key().as_ref(), &args.id.to_le_bytes()], bump)]
-    pub rental: Box<Account<'info, Rental>>,
-    #[account(address = config.calor_mint @ CalorError::WrongMint,
-              mint::token_program = token_program)]
-    pub calor_mint: Box<InterfaceAccount<'info, Mint>>,
-    #[account(mut, token::mint = calor_mint, token::authority = renter,
-              token::token_program = token_program)]
-    pub renter_token: Box<InterfaceAccount<'info, TokenAccount>>,
-    /// The rental's own token account: only the rental PDA can move what is in it.
-    #[account(init, payer = renter,
-              seeds = [ESCROW_SEED, rental.key().as_ref()], bump,
-              token::mint = calor_mint, token::authority = rental,
-              token::token_program = token_program)]
-    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
-    /// The renter's stake, for routing priority (owner checked in `rental_priority`; a
-    /// `Stake` only exists at its PDA).
+    pub region: Option<AccountLoader<'info, Region>>,
+    /// CHECK: created in the handler at `[RENTAL_SEED, renter, id, bump]`.
+    #[account(mut)]
+    pub rental: UncheckedAccount<'info>,
+    /// CHECK: compared with `config.calor_mint` in the handler.
+    pub calor_mint: UncheckedAccount<'info>,
+    /// CHECK: a `calor_mint` account (checked in the handler) the renter owns (checked by the
+    /// token program).
+    #[account(mut)]
+    pub renter_token: UncheckedAccount<'info>,
+    /// CHECK: created in the handler at `[ESCROW_SEED, rental, escrow_bump]` and initialised as
+    /// a token account whose owner is the rental PDA: only the program can move what is in it.
+    #[account(mut)]
+    pub escrow: UncheckedAccount<'info>,
+    /// The renter's stake, for routing priority (owner checked in `rental_priority`).
+    #[account(mut)]
     pub stake: Option<Box<Account<'info, Stake>>>,
-    /// Required here (not only with `stake`): settling a Calor rental pays the stakers'
-    /// share into the pool's rewards vault, so a Calor rental may only exist once staking
-    /// is set up, or its settlement could never run.
-    pub stake_pool: Box<Account<'info, StakePool>>,
+    /// Needed with `stake`, for the current epoch.
+    pub stake_pool: Option<Box<Account<'info, StakePool>>>,
+    /// Created with the stake pool and its rewards vault: a Calor rental can only exist once
+    /// everything its settlement pays into does.
+    #[account(mut)]
+    pub subsidy_pool: AccountLoader<'info, SubsidyPool>,
+    /// CHECK: compared with `subsidy_pool.vault` (its balance is read in place).
+    pub subsidy_vault: UncheckedAccount<'info>,
     #[account(mut)]
     pub renter: Signer<'info>,
-    pub token_program: Interface<'info, TokenInterface>,
+    /// CHECK: SPL Token or Token-2022 (`token::require_token_program`); the mint's owner, or
+    /// the escrow's initialisation fails.
+    pub token_program: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<OpenRentalCalor>, args: OpenRentalArgs) -> Result<()> {
-    let a = &mut *ctx.accounts;
-    validate_open(
-        &a.config,
-        &a.gpu_model,
-        a.region.as_deref().map(|r| &**r),
-        &args,
-    )?;
-    let priority = rental_priority(
-        &a.config,
-        &a.renter.key(),
-        a.stake.as_deref().map(|s| &**s),
-        Some(&**a.stake_pool),
-    )?;
-    let market = math::usd_cost(args.hourly_rate_micro_usd, args.hours)?;
-    let usd = math::subsidised_usd(market, a.config.params.calor_subsidy_bps)?;
-    require!(
-        usd >= a.config.params.min_rental_micro_usd,
-        CalorError::BelowMinimumRental
-    );
-    let now = Clock::get()?.unix_timestamp;
-    let tokens = oracle::usd_to_calor(&a.config, now, usd)?;
+/// The `amount` field of a token account (bytes 64..72), read in place.
+pub fn token_amount(info: &AccountInfo) -> Result<u64> {
+    let data = info.try_borrow_data()?;
+    let bytes = data
+        .get(64..72)
+        .ok_or(anchor_lang::error::ErrorCode::AccountDidNotDeserialize)?;
+    Ok(u64::from_le_bytes(bytes.try_into().expect("8 bytes")))
+}
 
-    let received = TokensIn {
-        token_program: &a.token_program,
-        mint: &a.calor_mint,
-        from: &a.renter_token,
-        authority: &a.renter,
-        to: &mut a.escrow,
-    }
-    .transfer(tokens)?;
-    let payment = Payment {
-        kind: PaymentKind::Calor,
-        escrowed: received,
-        usd_paid_micro: usd,
-        paid_at: now,
-        escrow_bump: ctx.bumps.escrow,
-    };
-    let rental = queued_rental(
-        ctx.accounts.renter.key(),
-        ctx.accounts.gpu_model.id,
-        args,
-        &ctx.accounts.config.params,
-        payment,
+pub fn handler(ctx: Context<OpenRentalCalor>, args: OpenRentalArgs) -> Result<()> {
+    let a = ctx.accounts;
+    let config = a.config.load()?;
+    require_keys_eq!(a.calor_mint.key(), config.calor_mint, CalorError::WrongMint);
+    token::require_token_program(&a.token_program)?;
+    // the token program would refuse another mint's account too, but not by this name
+    let paying = token::token_account(&a.renter_token, a.token_program.key)?;
+    require_keys_eq!(paying.mint, config.calor_mint, CalorError::WrongMint);
+    let region = a.region.as_ref().map(|r| r.load()).transpose()?;
+    let gpu_model = a.gpu_model.load()?;
+    validate_open(&config, &gpu_model, region.as_deref(), &args)?;
+    let usd = open_value(&config, &args, PaymentKind::Calor)?;
+    let now = Clock::get()?.unix_timestamp;
+    let tokens = oracle::usd_to_calor(&config, now, usd)?;
+    require!(tokens <= args.max_payment, CalorError::PaymentAboveMaximum);
+    let renter = a.renter.key();
+    let priority = rental_priority(
+        &config,
+        &renter,
+        a.stake.as_deref_mut().map(|s| &mut **s),
+        a.stake_pool.as_deref().map(|p| &**p),
+    )?;
+    let mut rental = queued_rental(
+        renter,
+        &args,
+        gpu_model.id,
+        &config.params,
+        PaymentKind::Calor,
+        now,
         priority,
-        ctx.bumps.rental,
     );
-    ctx.accounts.rental.set_inner(rental);
-    emit_opened(&ctx.accounts.rental);
+    rental.push_purchase(args.hours, tokens)?;
+    let subsidy_reserved = {
+        let mut pool = a.subsidy_pool.load_mut()?;
+        require_keys_eq!(a.subsidy_vault.key(), pool.vault, CalorError::WrongVault);
+        let vault_balance = token_amount(&a.subsidy_vault)?;
+        reserve_subsidy(&mut pool, vault_balance, &config, &rental, tokens, now)?
+    };
+    let rent = Rent::get()?;
+    let rental_space = space_of::<Rental>();
+    let id = args.id.to_le_bytes();
+    create_pda(
+        &a.renter,
+        &a.rental,
+        &a.system_program,
+        &crate::ID,
+        rental_space,
+        rent.minimum_balance(rental_space),
+        &[RENTAL_SEED, renter.as_ref(), &id, &[args.bump]],
+    )?;
+    let rental_key = a.rental.key();
+    create_pda(
+        &a.renter,
+        &a.escrow,
+        &a.system_program,
+        a.token_program.key,
+        token::ACCOUNT_LEN,
+        rent.minimum_balance(token::ACCOUNT_LEN),
+        &[ESCROW_SEED, rental_key.as_ref(), &[args.escrow_bump]],
+    )?;
+    token::initialize_account3(&a.token_program, &a.escrow, &a.calor_mint, &rental_key)?;
+    token::transfer_checked(
+        &a.token_program,
+        &a.renter_token,
+        &a.calor_mint,
+        &a.escrow,
+        &a.renter,
+        tokens,
+        config.calor_decimals,
+        &[],
+    )?;
+    write_new(&a.rental, &rental)?;
+    emit_opened(rental_key, &rental, usd, subsidy_reserved);
     Ok(())
 }

@@ -1,34 +1,38 @@
 use anchor_lang::prelude::*;
-use anchor_lang::system_program::{transfer, Transfer};
-use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
 
 use crate::constants::RENTAL_SEED;
 use crate::errors::CalorError;
 use crate::instructions::rental_rules::{
-    emit_opened, queued_rental, rental_priority, validate_open, OpenRentalArgs, Payment,
+    emit_opened, open_value, queued_rental, rental_priority, validate_open, OpenRentalArgs,
 };
+use crate::oracle;
+use crate::pda_accounts::{create_pda, space_of, write_new};
 use crate::state::{Config, GpuModel, PaymentKind, Region, Rental, Stake, StakePool};
-use crate::{math, oracle};
 
+/// The renter pays for `hours` in SOL at the Pyth SOL/USD price; the lamports stay in the
+/// rental account, on top of its rent.
+///
+/// Account proofs (see docs/accounts.md): `config`, `gpu_model`, `region` and `stake_pool`
+/// exist only at their PDAs (the program creates them nowhere else), so owner and
+/// discriminator prove them; the region's id is compared with the pin; `stake` is checked
+/// to belong to the renter; `rental` is created here at the PDA of the renter, the id and
+/// the given bump (the runtime checks the seeds).
 #[derive(Accounts)]
-#[instruction(args: OpenRentalArgs)]
 pub struct OpenRentalSol<'info> {
-    // Config, GpuModel and Region accounts are only ever created at their PDAs (by
-    // `initialize` and the catalog instructions), so `Account`'s owner and discriminator
-    // checks already prove what they are; re-deriving the addresses here would cost
-    // 1,500 CU each on the busiest instruction.
-    pub config: Box<Account<'info, Config>>,
-    pub gpu_model: Box<Account<'info, GpuModel>>,
+    pub config: AccountLoader<'info, Config>,
+    pub gpu_model: AccountLoader<'info, GpuModel>,
     /// Present exactly when the rental is pinned to a region (checked in `validate_open`).
-    pub region: Option<Box<Account<'info, Region>>>,
-    #[account(init, payer = renter, space = 8 + Rental::INIT_SPACE,
-              seeds = [RENTAL_SEED, renter.key().as_ref(), &args.id.to_le_bytes()], bump)]
-    pub rental: Box<Account<'info, Rental>>,
-    /// Owner (the Pyth receiver) and discriminator checked by `Account`; feed id,
-    /// verification, age and confidence in `oracle::usd_to_lamports`.
-    pub price_update: Box<Account<'info, PriceUpdateV2>>,
+    pub region: Option<AccountLoader<'info, Region>>,
+    /// CHECK: created in the handler at `[RENTAL_SEED, renter, id, bump]`; the system program
+    /// refuses the CPI unless those seeds sign for this address.
+    #[account(mut)]
+    pub rental: UncheckedAccount<'info>,
+    /// CHECK: a Pyth `PriceUpdateV2`: owner, discriminator and verification checked by
+    /// `oracle::PriceMessage::load`, feed, age and confidence by `PriceMessage::check`.
+    pub price_update: UncheckedAccount<'info>,
     /// The renter's stake, for routing priority (owner checked in `rental_priority`; a
-    /// `Stake` only exists at its PDA).
+    /// `Stake` only exists at its PDA). Written: a prioritised rental holds its tier.
+    #[account(mut)]
     pub stake: Option<Box<Account<'info, Stake>>>,
     /// Needed with `stake`, for the current epoch.
     pub stake_pool: Option<Box<Account<'info, StakePool>>>,
@@ -38,55 +42,50 @@ pub struct OpenRentalSol<'info> {
 }
 
 pub fn handler(ctx: Context<OpenRentalSol>, args: OpenRentalArgs) -> Result<()> {
-    let a = &ctx.accounts;
-    validate_open(
-        &a.config,
-        &a.gpu_model,
-        a.region.as_deref().map(|r| &**r),
-        &args,
-    )?;
-    let priority = rental_priority(
-        &a.config,
-        &a.renter.key(),
-        a.stake.as_deref().map(|s| &**s),
-        a.stake_pool.as_deref().map(|p| &**p),
-    )?;
-    let usd = math::usd_cost(args.hourly_rate_micro_usd, args.hours)?;
-    require!(
-        usd >= a.config.params.min_rental_micro_usd,
-        CalorError::BelowMinimumRental
-    );
+    let a = ctx.accounts;
+    let config = a.config.load()?;
+    let region = a.region.as_ref().map(|r| r.load()).transpose()?;
+    let gpu_model = a.gpu_model.load()?;
+    validate_open(&config, &gpu_model, region.as_deref(), &args)?;
+    let usd = open_value(&config, &args, PaymentKind::Sol)?;
     let now = Clock::get()?.unix_timestamp;
     let lamports =
-        oracle::usd_to_lamports(&a.price_update, &a.config.params.sol_usd_oracle, now, usd)?;
-
-    transfer(
-        CpiContext::new(
-            a.system_program.key(),
-            Transfer {
-                from: a.renter.to_account_info(),
-                to: a.rental.to_account_info(),
-            },
-        ),
-        lamports,
-    )?;
-    let payment = Payment {
-        kind: PaymentKind::Sol,
-        escrowed: lamports,
-        usd_paid_micro: usd,
-        paid_at: now,
-        escrow_bump: 0,
-    };
-    let rental = queued_rental(
-        ctx.accounts.renter.key(),
-        ctx.accounts.gpu_model.id,
-        args,
-        &ctx.accounts.config.params,
-        payment,
-        priority,
-        ctx.bumps.rental,
+        oracle::usd_to_lamports(&a.price_update, &config.params.sol_usd_oracle, now, usd)?;
+    require!(
+        lamports <= args.max_payment,
+        CalorError::PaymentAboveMaximum
     );
-    ctx.accounts.rental.set_inner(rental);
-    emit_opened(&ctx.accounts.rental);
+    let renter = a.renter.key();
+    let priority = rental_priority(
+        &config,
+        &renter,
+        a.stake.as_deref_mut().map(|s| &mut **s),
+        a.stake_pool.as_deref().map(|p| &**p),
+    )?;
+
+    let space = space_of::<Rental>();
+    let rent = Rent::get()?.minimum_balance(space);
+    let id = args.id.to_le_bytes();
+    create_pda(
+        &a.renter,
+        &a.rental,
+        &a.system_program,
+        &crate::ID,
+        space,
+        rent.checked_add(lamports).ok_or(CalorError::MathOverflow)?,
+        &[RENTAL_SEED, renter.as_ref(), &id, &[args.bump]],
+    )?;
+    let mut rental = queued_rental(
+        renter,
+        &args,
+        gpu_model.id,
+        &config.params,
+        PaymentKind::Sol,
+        now,
+        priority,
+    );
+    rental.push_purchase(args.hours, lamports)?;
+    write_new(&a.rental, &rental)?;
+    emit_opened(a.rental.key(), &rental, usd, 0);
     Ok(())
 }

@@ -1,33 +1,45 @@
 //! The accounts a provider signs with to act on a rental served by one of its nodes.
 use anchor_lang::prelude::*;
 
-use crate::constants::{CONFIG_SEED, NODE_SEED, PROVIDER_SEED, RENTAL_SEED};
 use crate::errors::CalorError;
 use crate::state::{Config, Node, Provider, Rental};
 
+/// `start` and `fail`.
+///
+/// Account proofs (see docs/accounts.md): `config`, `node` and `rental` exist only at their
+/// PDAs, so owner and discriminator prove their type; the signer is the node's `authority`
+/// (copied from its provider at listing), and the rental must name this node.
 #[derive(Accounts)]
 pub struct ProviderRental<'info> {
-    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
-    pub config: Box<Account<'info, Config>>,
-    #[account(seeds = [PROVIDER_SEED, authority.key().as_ref()], bump = provider.bump,
-              has_one = authority @ CalorError::Unauthorized)]
-    pub provider: Box<Account<'info, Provider>>,
-    #[account(mut, seeds = [NODE_SEED, provider.key().as_ref(), &node.index.to_le_bytes()],
-              bump = node.bump, has_one = provider @ CalorError::WrongNode)]
-    pub node: Box<Account<'info, Node>>,
-    #[account(mut, seeds = [RENTAL_SEED, rental.renter.as_ref(), &rental.id.to_le_bytes()],
-              bump = rental.bump)]
-    pub rental: Box<Account<'info, Rental>>,
+    pub config: AccountLoader<'info, Config>,
+    #[account(mut)]
+    pub node: AccountLoader<'info, Node>,
+    #[account(mut)]
+    pub rental: AccountLoader<'info, Rental>,
     pub authority: Signer<'info>,
 }
 
-impl ProviderRental<'_> {
-    /// The node must be the one the rental was claimed by.
-    pub fn require_serving_node(&self) -> Result<()> {
-        require!(
-            self.rental.node == Some(self.node.key()),
-            CalorError::WrongNode
-        );
-        Ok(())
-    }
+/// `claim`: as above, plus the node's provider, for its approval and payout wallet.
+#[derive(Accounts)]
+pub struct ClaimRental<'info> {
+    pub config: AccountLoader<'info, Config>,
+    /// Proven by being the node's `provider` (checked in the handler).
+    pub provider: AccountLoader<'info, Provider>,
+    #[account(mut)]
+    pub node: AccountLoader<'info, Node>,
+    #[account(mut)]
+    pub rental: AccountLoader<'info, Rental>,
+    pub authority: Signer<'info>,
+}
+
+/// The signer operates `node`.
+pub fn require_operator(node: &Node, signer: &Signer) -> Result<()> {
+    require_keys_eq!(node.authority, signer.key(), CalorError::Unauthorized);
+    Ok(())
+}
+
+/// `node` is the one the rental was claimed by.
+pub fn require_serving_node(rental: &Rental, node: &AccountLoader<Node>) -> Result<()> {
+    require_keys_eq!(rental.node, node.key(), CalorError::WrongNode);
+    Ok(())
 }

@@ -1,40 +1,47 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{CONFIG_SEED, RENTAL_SEED};
 use crate::errors::CalorError;
+use crate::instructions::provider_rental::require_serving_node;
 use crate::instructions::rental_rules::{end_rental, served_until};
 use crate::state::{Config, EndReason, Node, Rental, RentalState};
 
 /// The node went silent: the renter ends the rental, the provider is paid only up to its
-/// last heartbeat and the node is marked offline.
+/// last heartbeat (never before the start, which counts as one) and the node is marked
+/// offline.
+///
+/// Account proofs: `config`, `rental`, `node` by owner and discriminator; the rental's
+/// `renter` signs; the node must be the rental's.
 #[derive(Accounts)]
 pub struct Reclaim<'info> {
-    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
-    pub config: Box<Account<'info, Config>>,
-    #[account(mut, seeds = [RENTAL_SEED, renter.key().as_ref(), &rental.id.to_le_bytes()],
-              bump = rental.bump, has_one = renter @ CalorError::Unauthorized)]
-    pub rental: Box<Account<'info, Rental>>,
-    #[account(mut, constraint = rental.node == Some(node.key()) @ CalorError::WrongNode)]
-    pub node: Box<Account<'info, Node>>,
+    pub config: AccountLoader<'info, Config>,
+    #[account(mut)]
+    pub rental: AccountLoader<'info, Rental>,
+    #[account(mut)]
+    pub node: AccountLoader<'info, Node>,
     pub renter: Signer<'info>,
 }
 
 pub fn handler(ctx: Context<Reclaim>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
+    let mut rental = a.rental.load_mut()?;
+    let mut node = a.node.load_mut()?;
+    require_keys_eq!(rental.renter, a.renter.key(), CalorError::Unauthorized);
+    require_serving_node(&rental, &a.node)?;
     require!(
-        a.rental.state == RentalState::Running,
+        rental.state() == RentalState::Running,
         CalorError::RentalNotRunning
     );
-    let silent_for = now.saturating_sub(a.node.last_heartbeat);
+    let silent_for = now.saturating_sub(node.last_heartbeat);
     require!(
-        silent_for > i64::from(a.config.params.heartbeat_timeout_secs),
+        silent_for > i64::from(a.config.load()?.params.heartbeat_timeout_secs),
         CalorError::HeartbeatFresh
     );
-    let served = served_until(&a.rental, a.node.last_heartbeat);
+    let served = served_until(&rental, node.last_heartbeat);
     end_rental(
-        &mut a.rental,
-        Some(&mut a.node),
+        a.rental.key(),
+        &mut rental,
+        Some(&mut node),
         RentalState::Completed,
         served,
         EndReason::Reclaimed,

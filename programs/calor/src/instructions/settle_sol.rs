@@ -1,47 +1,58 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{CONFIG_SEED, PROVIDER_SEED, RENTAL_SEED};
 use crate::errors::CalorError;
 use crate::events::RentalSettled;
+use crate::instructions::rental_rules::{release_priority, settle_terms};
 use crate::math;
-use crate::state::{Config, PaymentKind, Provider, Rental};
+use crate::state::{Config, PaymentKind, Rental, Stake};
 
 /// Pays out an ended SOL rental, exactly once (the rental account is closed): the provider
 /// PDA is credited for the served seconds, the config PDA collects the protocol fee, and
 /// the renter gets the unused remainder plus the rental's rent. Anyone may send it.
+///
+/// Account proofs: `config` and `rental` by owner and discriminator; `provider` and `renter`
+/// only receive lamports and are compared with the rental's `payee` and `renter`; `stake`
+/// (for a prioritised rental) must be the renter's.
 #[derive(Accounts)]
 pub struct SettleSol<'info> {
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
-    pub config: Box<Account<'info, Config>>,
-    #[account(mut, close = renter,
-              seeds = [RENTAL_SEED, rental.renter.as_ref(), &rental.id.to_le_bytes()],
-              bump = rental.bump,
-              constraint = rental.payment == PaymentKind::Sol @ CalorError::WrongPaymentKind)]
-    pub rental: Box<Account<'info, Rental>>,
-    /// The paid provider; `None` for rentals never claimed (nothing is owed then).
-    #[account(mut, seeds = [PROVIDER_SEED, provider.authority.as_ref()], bump = provider.bump,
-              constraint = rental.payee == provider.key() @ CalorError::WrongPayee)]
-    pub provider: Option<Box<Account<'info, Provider>>>,
-    /// CHECK: only receives lamports; verified to be the rental's renter by `address`.
-    #[account(mut, address = rental.renter @ CalorError::Unauthorized)]
+    /// Collects the fee (swept to the treasury by `sweep_fees`).
+    #[account(mut)]
+    pub config: AccountLoader<'info, Config>,
+    #[account(mut, close = renter)]
+    pub rental: AccountLoader<'info, Rental>,
+    /// CHECK: receives lamports only; must be the rental's `payee` (the claiming provider's
+    /// PDA). `None` for rentals never claimed (nothing is owed then).
+    #[account(mut)]
+    pub provider: Option<UncheckedAccount<'info>>,
+    /// CHECK: receives lamports only; must be the rental's `renter`.
+    #[account(mut)]
     pub renter: UncheckedAccount<'info>,
+    /// The renter's stake, for a rental opened with stake priority.
+    #[account(mut)]
+    pub stake: Option<Box<Account<'info, Stake>>>,
 }
 
 pub fn handler(ctx: Context<SettleSol>) -> Result<()> {
     let a = ctx.accounts;
-    require!(a.rental.is_ended(), CalorError::SettleBeforeEnd);
+    let rental = a.rental.load()?;
+    require!(
+        rental.payment() == PaymentKind::Sol,
+        CalorError::WrongPaymentKind
+    );
+    require!(rental.is_ended(), CalorError::SettleBeforeEnd);
+    require_keys_eq!(a.renter.key(), rental.renter, CalorError::Unauthorized);
     let split = math::settle(
-        a.rental.escrowed,
-        u64::from(a.rental.served_secs),
-        a.rental.paid_secs(),
-        a.rental.protocol_fee_bps,
-        a.rental.burn_bps, // 0 for SOL: only Calor is burned
+        rental.purchases(),
+        u64::from(rental.served_secs),
+        &settle_terms(&rental, 0),
     )?;
+    release_priority(&rental, a.stake.as_deref_mut().map(|s| &mut **s))?;
     let rental_info = a.rental.to_account_info();
     if split.provider > 0 {
         let provider = a.provider.as_ref().ok_or(CalorError::WrongPayee)?;
+        require_keys_eq!(provider.key(), rental.payee, CalorError::WrongPayee);
         rental_info.sub_lamports(split.provider)?;
-        provider.to_account_info().add_lamports(split.provider)?;
+        provider.add_lamports(split.provider)?;
     }
     if split.fee > 0 {
         rental_info.sub_lamports(split.fee)?;
@@ -56,6 +67,8 @@ pub fn handler(ctx: Context<SettleSol>) -> Result<()> {
         staker_rewards: 0,
         burned: 0,
         refund: split.refund,
+        refund_held: false,
+        subsidy_drawn: 0,
     });
     Ok(())
 }

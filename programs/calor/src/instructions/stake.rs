@@ -1,56 +1,74 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::constants::{CONFIG_SEED, STAKE_POOL_SEED, STAKE_SEED};
+use crate::constants::STAKE_SEED;
 use crate::errors::CalorError;
-use crate::instructions::staking_rules::deposit_pending;
+use crate::instructions::staking_rules::{deposit_pending, StakeTokens};
+use crate::pda_accounts::{init_account, write_borsh};
 use crate::state::{Config, Stake, StakePool};
-use crate::transfers::TokensIn;
 
 /// Opens the owner's stake account with a first deposit. The tokens earn from the next
-/// epoch on.
+/// epoch on, and vote and give priority once seasoned (an epoch later).
+///
+/// Account proofs: `config`, `stake_pool` by owner and discriminator (singletons);
+/// `stake_vault` by the pool's record of it; the mint, the owner's token account and the token
+/// program by `StakeTokens::check`.
 #[derive(Accounts)]
 pub struct CreateStake<'info> {
-    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
-    pub config: Box<Account<'info, Config>>,
-    #[account(mut, seeds = [STAKE_POOL_SEED], bump = stake_pool.bump)]
+    pub config: AccountLoader<'info, Config>,
+    #[account(mut)]
     pub stake_pool: Box<Account<'info, StakePool>>,
-    #[account(init, payer = owner, space = 8 + Stake::INIT_SPACE,
-              seeds = [STAKE_SEED, owner.key().as_ref()], bump)]
-    pub stake: Box<Account<'info, Stake>>,
-    #[account(mut, address = stake_pool.stake_vault)]
-    pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(address = config.calor_mint @ CalorError::WrongMint)]
-    pub calor_mint: Box<InterfaceAccount<'info, Mint>>,
-    /// `owner` must sign for it (checked by the token program).
-    #[account(mut, constraint = owner_token.mint == calor_mint.key() @ CalorError::WrongMint)]
-    pub owner_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: created here at `[STAKE_SEED, owner]`.
+    #[account(mut)]
+    pub stake: UncheckedAccount<'info>,
+    /// CHECK: the pool's stake vault (`address`).
+    #[account(mut, address = stake_pool.stake_vault @ CalorError::WrongVault)]
+    pub stake_vault: UncheckedAccount<'info>,
+    /// CHECK: the config's Calor mint (`StakeTokens::check`).
+    pub calor_mint: UncheckedAccount<'info>,
+    /// CHECK: a Calor account the owner signs for (`StakeTokens::check`, the token program).
+    #[account(mut)]
+    pub owner_token: UncheckedAccount<'info>,
     #[account(mut)]
     pub owner: Signer<'info>,
-    pub token_program: Interface<'info, TokenInterface>,
+    /// CHECK: SPL Token or Token-2022 (`StakeTokens::check`).
+    pub token_program: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
 pub fn handler(ctx: Context<CreateStake>, amount: u64) -> Result<()> {
-    require!(!ctx.accounts.config.paused, CalorError::Paused);
-    let a = &mut *ctx.accounts;
-    a.stake.set_inner(Stake {
-        owner: a.owner.key(),
+    require!(amount > 0, CalorError::ZeroAmount);
+    let a = ctx.accounts;
+    let config = a.config.load()?;
+    require!(!config.is_paused(), CalorError::Paused);
+    let tokens = StakeTokens {
+        config: &config,
+        mint: &a.calor_mint,
+        owner_token: &a.owner_token,
+        token_program: &a.token_program,
+    };
+    tokens.check()?;
+    let owner = a.owner.key();
+    let bump = init_account(
+        &a.owner,
+        &a.stake,
+        &a.system_program,
+        &[STAKE_SEED, owner.as_ref()],
+        8 + Stake::INIT_SPACE,
+    )?;
+    let mut stake = Stake {
+        owner,
         active: 0,
         pending: 0,
         pending_epoch: a.stake_pool.epoch,
         reward_checkpoint: a.stake_pool.acc_reward_per_share,
         unclaimed: 0,
-        last_changed_slot: 0,
-        bump: ctx.bumps.stake,
-    });
-    let tokens = TokensIn {
-        token_program: &a.token_program,
-        mint: &a.calor_mint,
-        from: &a.owner_token,
-        authority: &a.owner,
-        to: &mut a.stake_vault,
+        deposits: Default::default(),
+        locked_until: 0,
+        priority_rentals: 0,
+        priority_floor: 0,
+        bump,
     };
-    deposit_pending(&mut a.stake_pool, &mut a.stake, tokens, amount)?;
-    Ok(())
+    tokens.pull(&a.owner, &a.stake_vault, amount)?;
+    deposit_pending(&mut a.stake_pool, &mut stake, amount)?;
+    write_borsh(&a.stake, &stake)
 }

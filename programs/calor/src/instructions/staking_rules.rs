@@ -1,68 +1,91 @@
 //! What the staking instructions share: moving tokens into and out of the pool's vaults and
 //! keeping a stake and the pool totals in step.
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{transfer_checked, Mint, TransferChecked};
 
 use crate::constants::STAKE_POOL_SEED;
 use crate::errors::CalorError;
 use crate::events::StakeChanged;
-use crate::state::{Stake, StakePool};
-use crate::transfers::TokensIn;
+use crate::state::{Config, Stake, StakePool};
+use crate::token;
 
-/// Accounts every instruction that moves stake or rewards uses.
-pub struct Vaults<'a, 'info> {
-    pub pool: &'a Account<'info, StakePool>,
-    pub mint: &'a InterfaceAccount<'info, Mint>,
-    pub token_program: AccountInfo<'info>,
+/// The token side of every staking instruction: the Calor mint, the owner's token account and
+/// the token program, checked against the config.
+pub struct StakeTokens<'a, 'info> {
+    pub config: &'a Config,
+    pub mint: &'a AccountInfo<'info>,
+    pub owner_token: &'a AccountInfo<'info>,
+    pub token_program: &'a AccountInfo<'info>,
 }
 
-impl<'info> Vaults<'_, 'info> {
-    /// Sends `amount` out of one of the pool's vaults, signed by the pool PDA.
-    pub fn pay(
+impl<'info> StakeTokens<'_, 'info> {
+    /// The mint is the config's and the owner's account holds it (a foreign mint gets a
+    /// named error here rather than the token program's).
+    pub fn check(&self) -> Result<()> {
+        require_keys_eq!(
+            *self.mint.key,
+            self.config.calor_mint,
+            CalorError::WrongMint
+        );
+        token::require_token_program(self.token_program)?;
+        let account = token::token_account(self.owner_token, self.token_program.key)?;
+        require_keys_eq!(account.mint, self.config.calor_mint, CalorError::WrongMint);
+        Ok(())
+    }
+
+    /// Moves `amount` from the owner's account (`owner` signs) into `vault`. Calor mints
+    /// take no transfer fee (`initialize` refuses them), so what is sent arrives.
+    pub fn pull(
         &self,
-        vault: AccountInfo<'info>,
-        to: AccountInfo<'info>,
+        owner: &AccountInfo<'info>,
+        vault: &AccountInfo<'info>,
         amount: u64,
     ) -> Result<()> {
-        let seeds: &[&[u8]] = &[STAKE_POOL_SEED, &[self.pool.bump]];
-        transfer_checked(
-            CpiContext::new_with_signer(
-                self.token_program.key(),
-                TransferChecked {
-                    from: vault,
-                    mint: self.mint.to_account_info(),
-                    to,
-                    authority: self.pool.to_account_info(),
-                },
-                &[seeds],
-            ),
+        token::transfer_checked(
+            self.token_program,
+            self.owner_token,
+            self.mint,
+            vault,
+            owner,
             amount,
-            self.mint.decimals,
+            self.config.calor_decimals,
+            &[],
+        )
+    }
+
+    /// Sends `amount` out of one of the stake pool's vaults to the owner, signed by the pool.
+    pub fn pay(
+        &self,
+        pool: &Account<'info, StakePool>,
+        vault: &AccountInfo<'info>,
+        amount: u64,
+    ) -> Result<()> {
+        let seeds: &[&[u8]] = &[STAKE_POOL_SEED, &[pool.bump]];
+        token::transfer_checked(
+            self.token_program,
+            vault,
+            self.mint,
+            self.owner_token,
+            &pool.to_account_info(),
+            amount,
+            self.config.calor_decimals,
+            &[seeds],
         )
     }
 }
 
-/// Pulls `amount` into the stake vault and books what arrived as pending stake of the
-/// current epoch.
-pub fn deposit_pending(
-    pool: &mut StakePool,
-    stake: &mut Stake,
-    tokens: TokensIn,
-    amount: u64,
-) -> Result<()> {
-    require!(amount > 0, CalorError::ZeroAmount);
-    let received = tokens.transfer(amount)?;
+/// Books `amount`, just pulled into the stake vault, as pending stake of the current epoch.
+pub fn deposit_pending(pool: &mut StakePool, stake: &mut Stake, amount: u64) -> Result<()> {
     stake.pending = stake
         .pending
-        .checked_add(received)
+        .checked_add(amount)
         .ok_or(CalorError::MathOverflow)?;
     stake.pending_epoch = pool.epoch;
-    stake.last_changed_slot = Clock::get()?.slot;
+    stake.deposits.deposit(pool.epoch, amount)?;
     pool.pending_stake = pool
         .pending_stake
-        .checked_add(received)
+        .checked_add(amount)
         .ok_or(CalorError::MathOverflow)?;
-    emit_changed(pool, stake, received, 0);
+    emit_changed(pool, stake, amount, 0);
     Ok(())
 }
 

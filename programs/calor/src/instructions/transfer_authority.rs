@@ -1,6 +1,5 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::CONFIG_SEED;
 use crate::errors::CalorError;
 use crate::events::{AuthorityTransferProposed, AuthorityTransferred};
 use crate::state::Config;
@@ -9,9 +8,8 @@ use crate::state::Config;
 /// A multisig's vault address works as a successor like any other key.
 #[derive(Accounts)]
 pub struct TransferAuthority<'info> {
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump,
-              has_one = authority @ CalorError::NotConfigAuthority)]
-    pub config: Box<Account<'info, Config>>,
+    #[account(mut, has_one = authority @ CalorError::NotConfigAuthority)]
+    pub config: AccountLoader<'info, Config>,
     pub authority: Signer<'info>,
 }
 
@@ -19,8 +17,11 @@ pub fn transfer_handler(
     ctx: Context<TransferAuthority>,
     new_authority: Option<Pubkey>,
 ) -> Result<()> {
-    let config = &mut ctx.accounts.config;
-    config.pending_authority = new_authority;
+    if let Some(key) = new_authority {
+        require_keys_neq!(key, Pubkey::default(), CalorError::InvalidAuthority);
+    }
+    let mut config = ctx.accounts.config.load_mut()?;
+    config.pending_authority = new_authority.unwrap_or_default();
     emit!(AuthorityTransferProposed {
         authority: config.authority,
         pending_authority: new_authority,
@@ -31,18 +32,20 @@ pub fn transfer_handler(
 /// Step two: the successor signs, so a typo can never hand the protocol to a dead key.
 #[derive(Accounts)]
 pub struct AcceptAuthority<'info> {
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump,
-              constraint = config.pending_authority == Some(new_authority.key())
-                  @ CalorError::NotPendingAuthority)]
-    pub config: Box<Account<'info, Config>>,
+    #[account(mut)]
+    pub config: AccountLoader<'info, Config>,
     pub new_authority: Signer<'info>,
 }
 
 pub fn accept_handler(ctx: Context<AcceptAuthority>) -> Result<()> {
-    let config = &mut ctx.accounts.config;
+    let mut config = ctx.accounts.config.load_mut()?;
+    require!(
+        config.pending_authority() == Some(ctx.accounts.new_authority.key()),
+        CalorError::NotPendingAuthority
+    );
     let old_authority = config.authority;
     config.authority = ctx.accounts.new_authority.key();
-    config.pending_authority = None;
+    config.pending_authority = Pubkey::default();
     emit!(AuthorityTransferred {
         old_authority,
         new_authority: config.authority,

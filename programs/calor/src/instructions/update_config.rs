@@ -1,6 +1,5 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::CONFIG_SEED;
 use crate::errors::CalorError;
 use crate::events::ConfigUpdated;
 use crate::state::{Config, ConfigParams};
@@ -9,46 +8,40 @@ use crate::state::{Config, ConfigParams};
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default)]
 pub struct UpdateConfigArgs {
     pub treasury: Option<Pubkey>,
+    /// Validated as a whole; the governed settings (Calor price bounds, subsidy budget) must
+    /// be left as they are (only a passed proposal changes them).
     pub params: Option<ConfigParams>,
     pub paused: Option<bool>,
 }
 
 #[derive(Accounts)]
 pub struct UpdateConfig<'info> {
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump,
-              has_one = authority @ CalorError::NotConfigAuthority)]
-    pub config: Box<Account<'info, Config>>,
+    #[account(mut, has_one = authority @ CalorError::NotConfigAuthority)]
+    pub config: AccountLoader<'info, Config>,
     pub authority: Signer<'info>,
 }
 
-impl UpdateConfig<'_> {
-    pub fn validate(&self, args: &UpdateConfigArgs) -> Result<()> {
-        if let Some(treasury) = args.treasury {
-            require_keys_neq!(treasury, Pubkey::default(), CalorError::InvalidTreasury);
-        }
-        if let Some(params) = &args.params {
-            params.validate()?;
-        }
-        Ok(())
-    }
-}
-
 pub fn handler(ctx: Context<UpdateConfig>, args: UpdateConfigArgs) -> Result<()> {
-    ctx.accounts.validate(&args)?;
-    let config = &mut ctx.accounts.config;
+    let mut config = ctx.accounts.config.load_mut()?;
     if let Some(treasury) = args.treasury {
+        require_keys_neq!(treasury, Pubkey::default(), CalorError::InvalidTreasury);
         config.treasury = treasury;
     }
     if let Some(params) = args.params {
+        params.validate()?;
+        require!(
+            params.same_governed_settings(&config.params),
+            CalorError::GovernedSetting
+        );
         config.params = params;
     }
     if let Some(paused) = args.paused {
-        config.paused = paused;
+        config.paused = u8::from(paused);
     }
     emit!(ConfigUpdated {
         treasury: config.treasury,
-        params: config.params.clone(),
-        paused: config.paused,
+        params: config.params,
+        paused: config.is_paused(),
     });
     Ok(())
 }

@@ -1,70 +1,74 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{CONFIG_SEED, PROPOSAL_SEED, STAKE_SEED, VOTE_SEED};
+use crate::constants::VOTE_SEED;
 use crate::errors::CalorError;
 use crate::events::VoteCast;
+use crate::pda_accounts::{init_account, write_borsh};
 use crate::state::{Config, Proposal, Stake, VoteRecord};
 
-/// A staker votes with all of its stake, once per proposal, if the stake did not change
-/// since the proposal's snapshot (so the same tokens cannot vote twice through another
-/// account).
+/// A staker votes, once per proposal, with its stake that was seasoned before the proposal's
+/// epoch (deposited two epochs before it or earlier); the stake is then held until the vote
+/// ends, so the same tokens cannot vote again from another wallet.
+///
+/// Account proofs: `config`, `proposal` by owner and discriminator; `stake` by its `owner`
+/// being the voter; `vote_record` at `[VOTE_SEED, proposal, voter]`.
 #[derive(Accounts)]
 pub struct Vote<'info> {
-    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
-    pub config: Box<Account<'info, Config>>,
-    #[account(mut, seeds = [PROPOSAL_SEED, &proposal.id.to_le_bytes()], bump = proposal.bump)]
+    pub config: AccountLoader<'info, Config>,
+    #[account(mut)]
     pub proposal: Box<Account<'info, Proposal>>,
-    #[account(seeds = [STAKE_SEED, voter.key().as_ref()], bump = stake.bump,
-              constraint = stake.owner == voter.key() @ CalorError::NotStakeOwner)]
+    #[account(mut, constraint = stake.owner == voter.key() @ CalorError::NotStakeOwner)]
     pub stake: Box<Account<'info, Stake>>,
-    /// Created on the first vote; a second vote finds it filled in (`AlreadyVoted`).
-    #[account(init_if_needed, payer = voter, space = 8 + VoteRecord::INIT_SPACE,
-              seeds = [VOTE_SEED, proposal.key().as_ref(), voter.key().as_ref()], bump)]
-    pub vote_record: Box<Account<'info, VoteRecord>>,
+    /// CHECK: created by the vote at `[VOTE_SEED, proposal, voter]`; a second vote finds it
+    /// (`AlreadyVoted`).
+    #[account(mut)]
+    pub vote_record: UncheckedAccount<'info>,
     #[account(mut)]
     pub voter: Signer<'info>,
     pub system_program: Program<'info, System>,
 }
 
-impl Vote<'_> {
-    pub fn validate(&self, now: i64) -> Result<u64> {
-        require!(!self.config.paused, CalorError::Paused);
-        require!(
-            self.vote_record.voter == Pubkey::default(),
-            CalorError::AlreadyVoted
-        );
-        require!(now < self.proposal.voting_ends_at, CalorError::VotingClosed);
-        require!(
-            self.stake.last_changed_slot < self.proposal.snapshot_slot,
-            CalorError::StakeChangedAfterSnapshot
-        );
-        let weight = self.stake.total();
-        require!(weight > 0, CalorError::NoVotingPower);
-        Ok(weight)
-    }
-}
-
 pub fn handler(ctx: Context<Vote>, approve: bool) -> Result<()> {
-    let weight = ctx.accounts.validate(Clock::get()?.unix_timestamp)?;
-    let proposal = &mut ctx.accounts.proposal;
+    let now = Clock::get()?.unix_timestamp;
+    let a = ctx.accounts;
+    require!(!a.config.load()?.is_paused(), CalorError::Paused);
+    require!(a.vote_record.data_is_empty(), CalorError::AlreadyVoted);
+    require!(!a.proposal.vetoed, CalorError::ProposalVetoed);
+    require!(now < a.proposal.voting_ends_at, CalorError::VotingClosed);
+    let weight = a.stake.deposits.seasoned(a.proposal.created_epoch);
+    require!(weight > 0, CalorError::NoVotingPower);
+    let proposal = &mut a.proposal;
     let tally = if approve {
         &mut proposal.votes_for
     } else {
         &mut proposal.votes_against
     };
     *tally = tally.checked_add(weight).ok_or(CalorError::MathOverflow)?;
-    ctx.accounts.vote_record.set_inner(VoteRecord {
-        proposal: proposal.key(),
-        voter: ctx.accounts.voter.key(),
-        approve,
-        weight,
-        bump: ctx.bumps.vote_record,
-    });
+    a.stake.lock_until(proposal.voting_ends_at);
+    let (proposal_key, voter) = (proposal.key(), a.voter.key());
+    let bump = init_account(
+        &a.voter,
+        &a.vote_record,
+        &a.system_program,
+        &[VOTE_SEED, proposal_key.as_ref(), voter.as_ref()],
+        8 + VoteRecord::INIT_SPACE,
+    )?;
+    write_borsh(
+        &a.vote_record,
+        &VoteRecord {
+            proposal: proposal_key,
+            voter,
+            approve,
+            weight,
+            bump,
+        },
+    )?;
     emit!(VoteCast {
         proposal: proposal.key(),
-        voter: ctx.accounts.voter.key(),
+        voter: a.voter.key(),
         approve,
         weight,
+        locked_until: a.stake.locked_until,
     });
     Ok(())
 }

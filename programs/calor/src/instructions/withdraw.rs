@@ -1,6 +1,5 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::{CONFIG_SEED, PROVIDER_SEED};
 use crate::errors::CalorError;
 use crate::events::EarningsWithdrawn;
 use crate::state::{Config, Provider};
@@ -23,10 +22,9 @@ fn withdraw_excess<'info>(from: &AccountInfo<'info>, to: &AccountInfo<'info>) ->
 /// The provider takes its accrued SOL earnings to its payout wallet.
 #[derive(Accounts)]
 pub struct WithdrawProviderEarnings<'info> {
-    #[account(mut, seeds = [PROVIDER_SEED, authority.key().as_ref()], bump = provider.bump,
-              has_one = authority @ CalorError::Unauthorized,
+    #[account(mut, has_one = authority @ CalorError::Unauthorized,
               has_one = payout @ CalorError::WrongPayee)]
-    pub provider: Box<Account<'info, Provider>>,
+    pub provider: AccountLoader<'info, Provider>,
     /// CHECK: only receives lamports; verified against the provider by `has_one`.
     #[account(mut)]
     pub payout: UncheckedAccount<'info>,
@@ -44,9 +42,8 @@ pub fn provider_handler(ctx: Context<WithdrawProviderEarnings>) -> Result<()> {
 /// Anyone may sweep the SOL protocol fees collected in the config PDA to the treasury.
 #[derive(Accounts)]
 pub struct SweepFees<'info> {
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump,
-              has_one = treasury @ CalorError::WrongTreasury)]
-    pub config: Box<Account<'info, Config>>,
+    #[account(mut, has_one = treasury @ CalorError::WrongTreasury)]
+    pub config: AccountLoader<'info, Config>,
     /// CHECK: only receives lamports; verified against the config by `has_one`.
     #[account(mut)]
     pub treasury: UncheckedAccount<'info>,
