@@ -14,7 +14,6 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use anchor_lang::{AccountSerialize, Space};
 use calor_client::accounts::{PaymentKind, Rental, RentalState};
 use calor_client::{instructions as ix, Pubkey, PROGRAM_ID};
 use calor_provisioner::runtime::{
@@ -52,7 +51,7 @@ async fn raw_engine_ms(image: &str) -> f64 {
         node: Pubkey::new_unique(),
         provider: Pubkey::new_unique(),
         image: image.into(),
-        ssh_public_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBench bench".into(),
+        ssh_public_key: Some("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBench bench".into()),
         gpu_uuids: vec![],
         attach_gpus: false,
         ssh_bind_ip: "127.0.0.1".into(),
@@ -108,12 +107,7 @@ async fn provisioning(stack: &mut Stack) {
             )
             .await
             .unwrap();
-        let complete = ix::complete(
-            renter.key.pubkey(),
-            rental,
-            r.node.unwrap(),
-            stack.clusters[0].provider,
-        );
+        let complete = ix::complete(renter.key.pubkey(), rental, r.node().unwrap());
         stack
             .chain()
             .send("complete", &[complete], &renter.key, &[])
@@ -146,34 +140,26 @@ async fn provisioning(stack: &mut Stack) {
 }
 
 fn open_rental(i: usize) -> Vec<u8> {
+    use anchor_lang::Discriminator;
     let rental = Rental {
         renter: Pubkey::new_unique(),
         id: i as u64,
         gpu_model: GPU_MODEL,
-        region: Some(5),
-        node: None,
-        payee: Pubkey::default(),
+        region: 5,
+        near_latitude_deg: calor::constants::NO_LOCATION,
+        near_longitude_deg: calor::constants::NO_LOCATION,
         hourly_rate_micro_usd: 6_000_000,
         hours: 1,
-        payment: PaymentKind::Sol,
+        payment: PaymentKind::Sol as u8,
         escrowed: 40_000_000,
-        usd_paid_micro: 6_000_000,
         protocol_fee_bps: 500,
-        burn_bps: 0,
         created_at: 1,
-        claimed_at: 0,
-        started_at: 0,
-        ends_at: 0,
-        served_secs: 0,
-        state: RentalState::Queued,
-        priority: 0,
-        escrow_bump: 0,
+        state: RentalState::Queued as u8,
         bump: 255,
-        ssh_public_key: format!("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{i:0>40}"),
+        ..bytemuck::Zeroable::zeroed()
     };
-    let mut data = Vec::with_capacity(8 + Rental::INIT_SPACE);
-    rental.try_serialize(&mut data).unwrap();
-    data.resize(8 + Rental::INIT_SPACE, 0);
+    let mut data = Rental::DISCRIMINATOR.to_vec();
+    data.extend_from_slice(bytemuck::bytes_of(&rental));
     data
 }
 

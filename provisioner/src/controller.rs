@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use calor::errors::CalorError;
 use calor_client::accounts::{Node, PaymentKind, Rental, RentalState};
+use calor_client::instructions::{CalorPayouts, SettleParties};
 use calor_client::rpc::{Chain, ChainError};
 use calor_client::{instructions as ix, Pubkey};
 use solana_keypair::Keypair;
@@ -55,6 +56,9 @@ pub struct Cluster {
     pub fallback_delay: Duration,
     pub provision_timeout: Duration,
     pub heartbeat_timeout_secs: i64,
+    /// The Calor mint and its token program, for settling Calor rentals.
+    pub calor_mint: Pubkey,
+    pub token_program: Pubkey,
 }
 
 impl Cluster {
@@ -85,6 +89,8 @@ pub struct Controller<R: Runtime> {
     claimed: Mutex<HashMap<Pubkey, Instant>>,
     /// The instances as last listed, for the status API.
     pub instances: RwLock<HashMap<Pubkey, Instance>>,
+    /// Each rental's SSH key line, once read from its opening transaction (`None`: none).
+    ssh_keys: Mutex<HashMap<Pubkey, Option<String>>>,
 }
 
 impl<R: Runtime + 'static> Controller<R> {
@@ -104,6 +110,7 @@ impl<R: Runtime + 'static> Controller<R> {
             busy: Mutex::default(),
             claimed: Mutex::default(),
             instances: RwLock::default(),
+            ssh_keys: Mutex::default(),
         }
     }
 
@@ -144,7 +151,7 @@ impl<R: Runtime + 'static> Controller<R> {
         self.metrics.set_instances(instances.len());
         *self.instances.write().await = instances.iter().map(|i| (i.rental, i.clone())).collect();
         // One copy of the view per pass, taken under the lock and shared by every decision.
-        let (rentals, nodes, local) = {
+        let (rentals, nodes, local, regions) = {
             let view = self.view.read().await;
             let local: Vec<LocalNode> = self
                 .cluster
@@ -154,15 +161,15 @@ impl<R: Runtime + 'static> Controller<R> {
                     view.nodes.get(address).map(|node| LocalNode {
                         index: *index,
                         address: *address,
-                        node: node.clone(),
+                        node: *node,
                     })
                 })
                 .collect();
             let rentals: Vec<(Pubkey, Rental)> =
-                view.rentals.iter().map(|(a, r)| (*a, r.clone())).collect();
+                view.rentals.iter().map(|(a, r)| (*a, *r)).collect();
             let nodes: Vec<(Pubkey, Node)> =
-                view.nodes.iter().map(|(a, n)| (*a, n.clone())).collect();
-            (rentals, nodes, local)
+                view.nodes.iter().map(|(a, n)| (*a, *n)).collect();
+            (rentals, nodes, local, view.regions.clone())
         };
 
         let mine: HashSet<Pubkey> = self.cluster.nodes.iter().map(|(_, a, _)| *a).collect();
@@ -171,13 +178,13 @@ impl<R: Runtime + 'static> Controller<R> {
         let mut ours = HashSet::new();
         for (address, rental) in rentals
             .iter()
-            .filter(|(_, r)| r.node.is_some_and(|n| mine.contains(&n)))
+            .filter(|(_, r)| r.node().is_some_and(|n| mine.contains(&n)))
         {
             ours.insert(*address);
-            if rental.state == RentalState::Queued {
+            if rental.state() == RentalState::Queued {
                 continue;
             }
-            let (address, rental) = (*address, rental.clone());
+            let (address, rental) = (*address, *rental);
             let instance = by_rental.get(&address).map(|i| (*i).clone());
             self.spawn_step(steps, address, move |c| async move {
                 c.advance(address, rental, instance, now).await
@@ -198,6 +205,7 @@ impl<R: Runtime + 'static> Controller<R> {
             heartbeat_timeout_secs: self.cluster.heartbeat_timeout_secs,
             rentals: &rentals,
             nodes: &nodes,
+            regions: &regions,
         };
         for claim in schedule::plan(
             &market,
@@ -289,10 +297,10 @@ impl<R: Runtime + 'static> Controller<R> {
         instance: Option<Instance>,
         now: i64,
     ) -> Result<(), StepError> {
-        let Some(node) = rental.node else {
+        let Some(node) = rental.node() else {
             return Ok(());
         };
-        match rental.state {
+        match rental.state() {
             RentalState::Queued => Ok(()),
             RentalState::Provisioning => self.provision(address, &rental, node, now).await,
             RentalState::Running if now >= rental.ends_at => {
@@ -312,11 +320,8 @@ impl<R: Runtime + 'static> Controller<R> {
                 // The instance is gone or stopped (host restart, crash): bring it back with
                 // its /workspace; if that is impossible, end the rental so the rest is refunded.
                 tracing::warn!(rental = %address, "running rental without a running instance; recreating");
-                match self
-                    .runtime
-                    .ensure(&self.spec(address, &rental, node))
-                    .await
-                {
+                let spec = self.spec(address, &rental, node).await?;
+                match self.runtime.ensure(&spec).await {
                     Ok(instance) => {
                         self.instances.write().await.insert(address, instance);
                         Ok(())
@@ -324,12 +329,7 @@ impl<R: Runtime + 'static> Controller<R> {
                     Err(e) if e.is_permanent() => {
                         tracing::error!(rental = %address, error = %e, "cannot recreate; completing early");
                         self.remove(address).await?;
-                        let complete = ix::complete(
-                            self.cluster.operator.pubkey(),
-                            address,
-                            node,
-                            self.cluster.provider,
-                        );
+                        let complete = ix::complete(self.cluster.operator.pubkey(), address, node);
                         self.send("complete", complete).await?;
                         self.settle(address).await
                     }
@@ -340,21 +340,55 @@ impl<R: Runtime + 'static> Controller<R> {
                 self.remove(address).await?;
                 self.settle(address).await
             }
+            // settled; the renter's refund waits for `claim_refund`
+            RentalState::RefundHeld => self.remove(address).await,
         }
     }
 
-    fn spec(&self, rental: Pubkey, state: &Rental, node: Pubkey) -> InstanceSpec {
-        InstanceSpec {
+    /// The renter's SSH key line: the rental keeps its hash, the opening transaction the line
+    /// itself (checked against the hash and validated again before it is used).
+    async fn ssh_key(&self, address: Pubkey, rental: &Rental) -> Result<Option<String>, StepError> {
+        if let Some(key) = self.ssh_keys.lock().expect("ssh keys lock").get(&address) {
+            return Ok(key.clone());
+        }
+        let key = match calor_client::opening::rental_ssh_key(
+            &self.chain,
+            &address,
+            &rental.ssh_key_hash,
+        )
+        .await?
+        {
+            Ok(key) => key,
+            Err(e) => {
+                // The instance still runs, reachable through the web terminal.
+                tracing::warn!(rental = %address, error = %e, "no usable SSH key; the instance gets none");
+                None
+            }
+        };
+        self.ssh_keys
+            .lock()
+            .expect("ssh keys lock")
+            .insert(address, key.clone());
+        Ok(key)
+    }
+
+    async fn spec(
+        &self,
+        rental: Pubkey,
+        state: &Rental,
+        node: Pubkey,
+    ) -> Result<InstanceSpec, StepError> {
+        Ok(InstanceSpec {
             rental,
             node,
             provider: self.cluster.provider,
             image: self.cluster.image.clone(),
-            ssh_public_key: state.ssh_public_key.clone(),
+            ssh_public_key: self.ssh_key(rental, state).await?,
             gpu_uuids: self.cluster.gpus(&node),
             attach_gpus: self.cluster.attach_gpus,
             ssh_bind_ip: self.cluster.ssh_bind_ip.clone(),
             limits: self.cluster.limits,
-        }
+        })
     }
 
     /// inspect → create → start → probe SSH → record `start`; `fail` (full refund) when the
@@ -371,7 +405,8 @@ impl<R: Runtime + 'static> Controller<R> {
         };
         let overdue =
             now.saturating_sub(rental.claimed_at) > self.cluster.provision_timeout.as_secs() as i64;
-        let instance = match self.runtime.ensure(&self.spec(address, rental, node)).await {
+        let spec = self.spec(address, rental, node).await?;
+        let instance = match self.runtime.ensure(&spec).await {
             Ok(instance) => instance,
             Err(e) if e.is_permanent() || overdue => {
                 tracing::error!(rental = %address, error = %e, "instance cannot start; failing the rental (full refund)");
@@ -443,21 +478,34 @@ impl<R: Runtime + 'static> Controller<R> {
         Ok(())
     }
 
-    /// Pays out an ended rental and closes it. SOL rentals are settled here; a Calor rental's
-    /// settlement needs the renter's and treasury's token accounts and is left to them
-    /// (anyone may send it).
+    /// Pays out an ended rental and closes it (settlement is permissionless). A Calor
+    /// rental pays the provider's payout wallet at once; the renter's refund goes to its
+    /// associated token account, or waits in the escrow for `claim_refund` if it has none.
     async fn settle(&self, address: Pubkey) -> Result<(), StepError> {
         let Some(rental) = self.chain.account::<Rental>(&address).await? else {
             return Ok(());
         };
-        if rental.payment != PaymentKind::Sol || !rental.is_ended() {
+        if !rental.is_ended() {
             return Ok(());
         }
-        let payee = rental.node.map(|_| rental.payee);
-        match self
-            .send("settle_sol", ix::settle_sol(address, rental.renter, payee))
-            .await
-        {
+        let parties = SettleParties::of(&rental);
+        let (label, instruction) = match rental.payment() {
+            PaymentKind::Sol => ("settle_sol", ix::settle_sol(address, parties)),
+            PaymentKind::Calor => {
+                let (mint, program) = (self.cluster.calor_mint, self.cluster.token_program);
+                let ata =
+                    |wallet: &Pubkey| calor_client::pda::associated_token(wallet, &mint, &program);
+                let payouts = CalorPayouts {
+                    renter_token: ata(&rental.renter),
+                    provider_token: parties.payee.map(|payee| ata(&payee)),
+                };
+                (
+                    "settle_calor",
+                    ix::settle_calor(address, parties, mint, program, payouts),
+                )
+            }
+        };
+        match self.send(label, instruction).await {
             Ok(()) => {
                 self.metrics.rentals_settled();
                 tracing::info!(rental = %address, "settled");
@@ -474,7 +522,7 @@ impl<R: Runtime + 'static> Controller<R> {
 
     async fn remove_if_orphan(&self, address: Pubkey) -> Result<(), StepError> {
         let ours = |r: &Rental| {
-            r.node
+            r.node()
                 .is_some_and(|n| self.cluster.node_index(&n).is_some())
         };
         match self.chain.account::<Rental>(&address).await? {

@@ -59,6 +59,13 @@ async fn main() -> Result<()> {
         .await
         .with_context(|| format!("reading the program config from {}", settings.rpc_url))?
         .context("the program is not initialised on this chain (run migrations first)")?;
+    // Calor settlements go through the mint's own token program
+    let token_program = chain
+        .rpc()
+        .get_account(&config.calor_mint)
+        .await
+        .with_context(|| format!("reading the Calor mint {}", config.calor_mint))?
+        .owner;
 
     let gpus = open_gpus(&settings)?;
     let mut node_gpus = Vec::new();
@@ -133,6 +140,8 @@ async fn main() -> Result<()> {
         },
         fallback_delay: settings.fallback_delay,
         provision_timeout: settings.provision_timeout,
+        calor_mint: config.calor_mint,
+        token_program,
         heartbeat_timeout_secs: i64::from(config.params.heartbeat_timeout_secs),
     };
     let controller = Arc::new(Controller::new(

@@ -61,7 +61,8 @@ pub struct InstanceSpec {
     pub node: Pubkey,
     pub provider: Pubkey,
     pub image: String,
-    pub ssh_public_key: String,
+    /// The renter's key line for root; `None`: a key-less rental (web terminal only).
+    pub ssh_public_key: Option<String>,
     pub gpu_uuids: Vec<String>,
     pub attach_gpus: bool,
     pub ssh_bind_ip: String,
@@ -114,7 +115,11 @@ pub fn container_body(spec: &InstanceSpec) -> ContainerCreateBody {
             host_port: None,
         }]),
     )]);
-    let mut env = vec![format!("{SSH_KEY_ENV}={}", spec.ssh_public_key)];
+    let mut env: Vec<String> = spec
+        .ssh_public_key
+        .iter()
+        .map(|key| format!("{SSH_KEY_ENV}={key}"))
+        .collect();
     if !spec.gpu_uuids.is_empty() {
         env.push(format!(
             "NVIDIA_VISIBLE_DEVICES={}",
@@ -381,7 +386,7 @@ mod tests {
             node: Pubkey::new_unique(),
             provider: Pubkey::new_unique(),
             image: "localhost/calor-instance:x".into(),
-            ssh_public_key: "ssh-ed25519 AAAA renter".into(),
+            ssh_public_key: Some("ssh-ed25519 AAAA renter".into()),
             gpu_uuids: vec!["GPU-aaaa".into(), "GPU-bbbb".into()],
             attach_gpus: true,
             ssh_bind_ip: "0.0.0.0".into(),

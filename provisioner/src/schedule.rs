@@ -3,10 +3,12 @@
 //! - A region pin is honoured: only clusters in that region may take the rental.
 //! - An unpinned rental is offered first to one region among those with idle capacity for it,
 //!   then to the next after `fallback_delay`, and so on, so clusters do not all race for it.
-//!   The program does not record where a renter is, so the order of regions is a rendezvous
-//!   hash of (rental, region): stable, spread evenly, the same in every cluster.
+//!   A rental that carries the renter's location goes to the nearest such region first, then
+//!   the others by distance (great-circle, from the regions' on-chain coordinates); one
+//!   without a location gets a rendezvous-hash order of (rental, region): stable, spread
+//!   evenly. Either order is the same in every cluster.
 //! - Among rentals, stakers' priority first, then age (`calor_client::queue`).
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use calor_client::accounts::{Node, NodeStatus, Rental, RentalState};
@@ -36,17 +38,57 @@ pub struct Market<'a> {
     pub rentals: &'a [(Pubkey, Rental)],
     /// Every node of every provider, to know which regions have idle capacity.
     pub nodes: &'a [(Pubkey, Node)],
+    /// Each region's location (latitude, longitude in micro-degrees), from its account.
+    pub regions: &'a HashMap<u16, (i32, i32)>,
 }
 
 pub fn node_can_serve(node: &Node, rental: &Rental, now: i64, heartbeat_timeout_secs: i64) -> bool {
-    node.status == NodeStatus::Idle
+    node.status() == NodeStatus::Idle
         && node.gpu_model == rental.gpu_model
         && node.hourly_rate_micro_usd <= rental.hourly_rate_micro_usd
         && now.saturating_sub(node.last_heartbeat) <= heartbeat_timeout_secs
-        && rental.region.is_none_or(|pin| pin == node.region)
+        && rental.region_pin().is_none_or(|pin| pin == node.region)
 }
 
-/// The order in which regions are offered an unpinned rental.
+/// Great-circle distance in km between a renter at (`lat`, `lon`) degrees and a region at
+/// micro-degrees.
+pub fn distance_km((lat, lon): (i16, i16), (region_lat, region_lon): (i32, i32)) -> f64 {
+    let rad = |micro_deg: f64| micro_deg.to_radians();
+    let (p1, l1) = (rad(f64::from(lat)), rad(f64::from(lon)));
+    let (p2, l2) = (
+        rad(f64::from(region_lat) / 1e6),
+        rad(f64::from(region_lon) / 1e6),
+    );
+    let h = ((p2 - p1) / 2.0).sin().powi(2) + p1.cos() * p2.cos() * ((l2 - l1) / 2.0).sin().powi(2);
+    2.0 * 6_371.0 * h.sqrt().min(1.0).asin()
+}
+
+/// The order in which regions are offered an unpinned rental: by distance from the renter
+/// when it gave its location (regions without known coordinates last), else by hash.
+pub fn rental_region_rank(
+    address: &Pubkey,
+    rental: &Rental,
+    region: u16,
+    candidates: &BTreeSet<u16>,
+    locations: &HashMap<u16, (i32, i32)>,
+) -> usize {
+    let Some(here) = rental.location() else {
+        return region_rank(address, region, candidates);
+    };
+    let key = |r: u16| {
+        let km = locations
+            .get(&r)
+            .map_or(f64::INFINITY, |&at| distance_km(here, at));
+        (km, r)
+    };
+    let mine = key(region);
+    candidates
+        .iter()
+        .filter(|&&r| r != region && key(r) < mine)
+        .count()
+}
+
+/// The order in which regions are offered an unpinned rental without a location.
 pub fn region_rank(rental: &Pubkey, region: u16, candidates: &BTreeSet<u16>) -> usize {
     let score = |r: u16| {
         // FNV-1a over the rental address and region: cheap and identical everywhere.
@@ -72,7 +114,7 @@ pub fn plan(
 ) -> Vec<Claim> {
     let mut free: Vec<&LocalNode> = local
         .iter()
-        .filter(|n| n.node.status == NodeStatus::Idle)
+        .filter(|n| n.node.status() == NodeStatus::Idle)
         .collect();
     let mut taken = HashSet::new();
     let mut claims = Vec::new();
@@ -80,7 +122,7 @@ pub fn plan(
         if free.is_empty() {
             break;
         }
-        if rental.state != RentalState::Queued {
+        if rental.state() != RentalState::Queued {
             continue;
         }
         let serves =
@@ -88,14 +130,14 @@ pub fn plan(
         let Some(slot) = free.iter().position(|n| serves(&n.node)) else {
             continue;
         };
-        if rental.region.is_none() {
+        if rental.region_pin().is_none() {
             let regions: BTreeSet<u16> = market
                 .nodes
                 .iter()
                 .filter(|(a, n)| !taken.contains(a) && serves(n))
                 .map(|(_, n)| n.region)
                 .collect();
-            let rank = region_rank(address, region, &regions) as u64;
+            let rank = rental_region_rank(address, rental, region, &regions, market.regions) as u64;
             let waited = market.now.saturating_sub(rental.created_at).max(0) as u64;
             if waited < rank * fallback_delay.as_secs() {
                 continue;
@@ -114,48 +156,34 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use calor_client::accounts::PaymentKind;
 
     fn node(region: u16, status: NodeStatus) -> Node {
         Node {
             provider: Pubkey::new_unique(),
-            index: 0,
-            gpu_model: 1,
             region,
+            gpu_model: 1,
             gpu_count: 1,
             hourly_rate_micro_usd: 2_000_000,
-            status,
-            current_rental: None,
+            status: status as u8,
             last_heartbeat: 1_000,
             bump: 255,
+            ..bytemuck::Zeroable::zeroed()
         }
     }
 
     fn rental(region: Option<u16>, created_at: i64, priority: u8) -> Rental {
         Rental {
             renter: Pubkey::new_unique(),
-            id: 0,
             gpu_model: 1,
-            region,
-            node: None,
-            payee: Pubkey::default(),
+            region: region.unwrap_or(0),
+            near_latitude_deg: calor::constants::NO_LOCATION,
+            near_longitude_deg: calor::constants::NO_LOCATION,
             hourly_rate_micro_usd: 3_000_000,
             hours: 1,
-            payment: PaymentKind::Sol,
-            escrowed: 1,
-            usd_paid_micro: 3_000_000,
-            protocol_fee_bps: 500,
-            burn_bps: 0,
             created_at,
-            claimed_at: 0,
-            started_at: 0,
-            ends_at: 0,
-            served_secs: 0,
-            state: RentalState::Queued,
+            state: RentalState::Queued as u8,
             priority,
-            escrow_bump: 0,
-            bump: 255,
-            ssh_public_key: "ssh-ed25519 AAAA".into(),
+            ..bytemuck::Zeroable::zeroed()
         }
     }
 
@@ -175,8 +203,12 @@ mod tests {
             heartbeat_timeout_secs: 300,
             rentals,
             nodes,
+            regions: &NO_REGIONS,
         }
     }
+
+    static NO_REGIONS: std::sync::LazyLock<HashMap<u16, (i32, i32)>> =
+        std::sync::LazyLock::new(HashMap::new);
 
     #[test]
     fn pins_are_honoured() {
@@ -198,7 +230,7 @@ mod tests {
     fn stakers_then_age_and_one_rental_per_node() {
         let old = (Pubkey::new_unique(), rental(Some(1), 900, 0));
         let young_staker = (Pubkey::new_unique(), rental(Some(1), 1_000, 2));
-        let rentals = vec![old.clone(), young_staker.clone()];
+        let rentals = vec![old, young_staker];
         let claims = plan(
             &market(&rentals, &[]),
             1,
@@ -281,5 +313,50 @@ mod tests {
         let mut mine = local(1, 1);
         mine[0].node.hourly_rate_micro_usd = 9_000_000;
         assert!(plan(&market(&rentals, &[]), 1, &mine, Duration::ZERO).is_empty());
+    }
+
+    #[test]
+    fn a_located_rental_goes_to_the_nearest_region_first_then_by_distance() {
+        // US East (Ohio) 1, EU West (Paris) 3, AP South (Mumbai) 4; a renter in Berlin
+        let locations: HashMap<u16, (i32, i32)> = calor_client::catalog::REGIONS
+            .iter()
+            .map(|r| (r.id, (r.latitude_micro_deg, r.longitude_micro_deg)))
+            .collect();
+        let mut berliner = rental(None, 1_000, 0);
+        (berliner.near_latitude_deg, berliner.near_longitude_deg) = (52, 13);
+        let a = Pubkey::new_unique();
+        let candidates: BTreeSet<u16> = [1, 3, 4].into();
+        let rank = |r| rental_region_rank(&a, &berliner, r, &candidates, &locations);
+        assert_eq!((rank(3), rank(4), rank(1)), (0, 1, 2));
+        assert!((distance_km((52, 13), locations[&3]) - 880.0).abs() < 20.0);
+
+        let all: Vec<(Pubkey, Node)> = [1, 3, 4]
+            .into_iter()
+            .map(|r| (Pubkey::new_unique(), node(r, NodeStatus::Idle)))
+            .collect();
+        let rentals = vec![(a, berliner)];
+        let delay = Duration::from_secs(20);
+        let at = |now| Market {
+            now,
+            regions: &locations,
+            ..market(&rentals, &all)
+        };
+        assert_eq!(
+            plan(&at(1_000), 3, &local(3, 1), delay).len(),
+            1,
+            "Paris at once"
+        );
+        assert!(plan(&at(1_019), 4, &local(4, 1), delay).is_empty());
+        assert_eq!(
+            plan(&at(1_020), 4, &local(4, 1), delay).len(),
+            1,
+            "Mumbai after one delay"
+        );
+        assert!(plan(&at(1_039), 1, &local(1, 1), delay).is_empty());
+        assert_eq!(
+            plan(&at(1_040), 1, &local(1, 1), delay).len(),
+            1,
+            "Ohio after two"
+        );
     }
 }

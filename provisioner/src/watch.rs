@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::Discriminator;
-use calor_client::accounts::{decode, Node, Rental};
+use calor_client::accounts::{decode, Node, Region, Rental};
 use calor_client::rpc::Chain;
 use calor_client::{Pubkey, PROGRAM_ID};
 use futures_util::StreamExt;
@@ -24,6 +24,8 @@ use crate::metrics::Metrics;
 pub struct ChainView {
     pub rentals: HashMap<Pubkey, Rental>,
     pub nodes: HashMap<Pubkey, Node>,
+    /// Region id → (latitude, longitude) in micro-degrees, for nearest-region routing.
+    pub regions: HashMap<u16, (i32, i32)>,
     pub last_resync: Option<Instant>,
 }
 
@@ -43,10 +45,15 @@ impl Watcher {
         let started = Instant::now();
         let rentals = self.chain.program_accounts::<Rental>().await?;
         let nodes = self.chain.program_accounts::<Node>().await?;
+        let regions = self.chain.program_accounts::<Region>().await?;
         {
             let mut view = self.view.write().await;
             view.rentals = rentals.into_iter().collect();
             view.nodes = nodes.into_iter().collect();
+            view.regions = regions
+                .into_iter()
+                .map(|(_, r)| (r.id, (r.latitude_micro_deg, r.longitude_micro_deg)))
+                .collect();
             view.last_resync = Some(Instant::now());
             self.metrics.set_view(view.rentals.len(), view.nodes.len());
         }
@@ -156,6 +163,11 @@ impl Watcher {
         } else if data.starts_with(Node::DISCRIMINATOR) {
             if let Ok(node) = decode::<Node>(data) {
                 view.nodes.insert(address, node);
+            }
+        } else if data.starts_with(Region::DISCRIMINATOR) {
+            if let Ok(r) = decode::<Region>(data) {
+                view.regions
+                    .insert(r.id, (r.latitude_micro_deg, r.longitude_micro_deg));
             }
         } else {
             return;

@@ -4,7 +4,6 @@ mod support;
 
 use std::time::Duration;
 
-use calor::math;
 use calor_client::accounts::RentalState;
 use calor_client::{instructions as ix, pda};
 use solana_signer::Signer;
@@ -41,7 +40,7 @@ async fn a_rental_runs_until_expiry_and_is_settled_exactly() {
         .wait_rental(&rental, "running", WAIT, is_state(RentalState::Running))
         .await
         .unwrap();
-    assert_eq!(running.node, Some(stack.clusters[0].nodes[0]));
+    assert_eq!(running.node(), Some(stack.clusters[0].nodes[0]));
 
     // The renter logs in with the private key matching the one in the rental.
     let port = wait_ssh_port(&stack.clusters[0], &rental).await;
@@ -67,14 +66,7 @@ async fn a_rental_runs_until_expiry_and_is_settled_exactly() {
         "the instance is removed"
     );
 
-    let split = math::settle(
-        expected.escrowed,
-        running.paid_secs(),
-        running.paid_secs(),
-        running.protocol_fee_bps,
-        0,
-    )
-    .unwrap();
+    let split = sol_settlement(&running, running.paid_secs());
     assert_eq!(split.refund, 0, "a fully served hour refunds nothing");
     let rent = expected.rental_lamports - expected.escrowed;
     assert_eq!(
@@ -117,12 +109,7 @@ async fn an_early_stop_pays_the_served_time_and_refunds_the_rest() {
 
     // Half an hour in, the renter stops it.
     stack.time_travel(running.started_at + 1_800).await;
-    let complete = ix::complete(
-        renter.key.pubkey(),
-        rental,
-        running.node.unwrap(),
-        stack.clusters[0].provider,
-    );
+    let complete = ix::complete(renter.key.pubkey(), rental, running.node().unwrap());
     let fee = stack
         .send_paying_fee("complete", &[complete], &renter.key)
         .await;
@@ -138,27 +125,9 @@ async fn an_early_stop_pays_the_served_time_and_refunds_the_rest() {
         .unwrap()
         - provider_before;
     let served = (1_800..1_830)
-        .find(|s| {
-            math::settle(
-                running.escrowed,
-                *s,
-                running.paid_secs(),
-                running.protocol_fee_bps,
-                0,
-            )
-            .unwrap()
-            .provider
-                == provider_gain
-        })
+        .find(|s| sol_settlement(&running, *s).provider == provider_gain)
         .expect("the provider was paid for about half an hour");
-    let split = math::settle(
-        running.escrowed,
-        served,
-        running.paid_secs(),
-        running.protocol_fee_bps,
-        0,
-    )
-    .unwrap();
+    let split = sol_settlement(&running, served);
     assert!(split.refund > running.escrowed / 2 - running.escrowed / 50);
     let rent = rental_lamports - running.escrowed;
     assert_eq!(
@@ -206,13 +175,14 @@ async fn a_queued_rental_can_be_cancelled() {
     let after_open = renter.balance(&stack).await;
     let rental_lamports = stack.chain().balance(&rental).await.unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(
-        stack.rental(&rental).await.unwrap().state,
-        RentalState::Queued
-    );
+    let queued = stack.rental(&rental).await.unwrap();
+    assert_eq!(queued.state(), RentalState::Queued);
 
-    let cancel = ix::cancel(renter.key.pubkey(), 1, None);
-    let settle = ix::settle_sol(rental, renter.key.pubkey(), None);
+    let cancel = ix::cancel(renter.key.pubkey(), rental, None);
+    let settle = ix::settle_sol(
+        rental,
+        calor_client::instructions::SettleParties::of(&queued),
+    );
     let fee = stack
         .send_paying_fee("cancel + settle", &[cancel, settle], &renter.key)
         .await;

@@ -165,7 +165,7 @@ async fn it_catches_up_after_a_websocket_drop_and_an_rpc_outage() {
     let second = renter.open(&stack, None).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
-        stack.rental(&second).await.unwrap().state,
+        stack.rental(&second).await.unwrap().state(),
         RentalState::Queued
     );
     rpc.restore().await;

@@ -56,6 +56,10 @@ build_so() {
     -C link-arg=--llvm-args=--disable-gotox -C link-arg=--llvm-args=--disable-ldsx
     -C link-arg=--llvm-args=--disable-movsx -C link-arg=--llvm-args=--disable-bswap
     -C "link-arg=$I128_BC" -C link-arg=--export=__muloti4
+    # LTO at the default threshold inlines the shared helpers into each of the ~40 handlers:
+    # 25 keeps the hot paths within ~1% of their compute units and the .so ~20% smaller
+    # (measured: 865 KB at the default, 693 KB at 25, 678 KB at 0 but 3% more CU)
+    -C link-arg=--llvm-args=-inline-threshold=25
   )
   say "building programs/calor for SBPF v3 (Debian rustc $have, patched std, sbpf-linker)"
   mkdir -p "$TARGET_DIR/deploy"

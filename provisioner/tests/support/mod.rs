@@ -82,12 +82,22 @@ pub fn tools() -> &'static Tools {
     })
 }
 
+/// A port for a test server: below the kernel's ephemeral range (32768 and up), where the
+/// engine's published ports and every outgoing connection are placed, and never the same twice
+/// in this process. (Ports taken from port 0 collided: another test's container was given the
+/// port between our choosing it and the local chain binding it.)
 pub fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let base = 20_000 + (std::process::id() % 400) * 25;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = (base + n % 10_000) as u16;
+        if port < 32_000 && StdListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+        assert!(n < 20_000, "no free test port");
+    }
 }
 
 /// A child process killed when dropped.
@@ -491,14 +501,34 @@ impl Renter {
 
     /// Opens a one-hour SOL rental; returns its address.
     pub async fn open(&mut self, stack: &Stack, region: Option<u16>) -> Pubkey {
+        self.open_with(stack, region, None).await
+    }
+
+    /// Opens a one-hour SOL rental pinned to `region` or near `near` (whole degrees).
+    pub async fn open_with(
+        &mut self,
+        stack: &Stack,
+        region: Option<u16>,
+        near: Option<(i16, i16)>,
+    ) -> Pubkey {
         let id = self.next_id;
         self.next_id += 1;
         let args = OpenRentalArgs {
             id,
+            bump: 0,
+            escrow_bump: 0,
             hours: 1,
             hourly_rate_micro_usd: NODE_RATE_MICRO_USD * 3,
             region,
-            ssh_public_key: self.ssh_public_key.clone(),
+            near: near.map(
+                |(latitude_deg, longitude_deg)| calor::instructions::Location {
+                    latitude_deg,
+                    longitude_deg,
+                },
+            ),
+            ssh_public_key: Some(self.ssh_public_key.clone()),
+            forwarded_ports: Vec::new(),
+            max_payment: u64::MAX,
         };
         let open = ix::open_rental_sol(
             self.key.pubkey(),
@@ -580,8 +610,18 @@ pub async fn wait_ssh_port(cluster: &Cluster, rental: &Pubkey) -> u16 {
     }
 }
 
+/// How a SOL rental settles with `served` seconds (the program's own math, per purchase).
+pub fn sol_settlement(rental: &Rental, served: u64) -> calor::math::Settlement {
+    calor::math::settle(
+        rental.purchases(),
+        served,
+        &calor::instructions::settle_terms(rental, 0),
+    )
+    .unwrap()
+}
+
 pub fn is_state(state: RentalState) -> impl Fn(Option<&Rental>) -> bool {
-    move |r| r.is_some_and(|r| r.state == state)
+    move |r| r.is_some_and(|r| r.state() == state)
 }
 
 pub fn is_gone(r: Option<&Rental>) -> bool {
