@@ -25,7 +25,8 @@ fn system_call<'info>(
     fields: &[&[u8]],
     seeds: &[&[u8]],
 ) -> Result<()> {
-    let mut data = tag.to_le_bytes().to_vec();
+    let mut data = Vec::with_capacity(4 + fields.iter().map(|f| f.len()).sum::<usize>());
+    data.extend_from_slice(&tag.to_le_bytes());
     for f in fields {
         data.extend_from_slice(f);
     }
