@@ -167,8 +167,7 @@ impl<R: Runtime + 'static> Controller<R> {
                 .collect();
             let rentals: Vec<(Pubkey, Rental)> =
                 view.rentals.iter().map(|(a, r)| (*a, *r)).collect();
-            let nodes: Vec<(Pubkey, Node)> =
-                view.nodes.iter().map(|(a, n)| (*a, *n)).collect();
+            let nodes: Vec<(Pubkey, Node)> = view.nodes.iter().map(|(a, n)| (*a, *n)).collect();
             (rentals, nodes, local, view.regions.clone())
         };
 
