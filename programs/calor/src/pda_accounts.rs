@@ -5,8 +5,6 @@
 //! the runtime itself: a CPI signed with the wrong seeds names no signer and fails. Rentals
 //! and their escrows are created this way because every open pays for them.
 use anchor_lang::prelude::*;
-use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
-use anchor_lang::solana_program::program::invoke_signed;
 use anchor_lang::{AccountSerialize, Discriminator, ZeroCopy};
 
 use crate::errors::CalorError;
@@ -25,27 +23,17 @@ fn system_call<'info>(
     fields: &[&[u8]],
     seeds: &[&[u8]],
 ) -> Result<()> {
-    let mut data = Vec::with_capacity(4 + fields.iter().map(|f| f.len()).sum::<usize>());
-    data.extend_from_slice(&tag.to_le_bytes());
-    for f in fields {
-        data.extend_from_slice(f);
-    }
-    let metas = accounts
+    let accounts: Vec<_> = accounts
         .iter()
-        .map(|(info, signer)| AccountMeta::new(*info.key, *signer))
+        .map(|(info, signer)| (*info, true, *signer))
         .collect();
-    let infos: Vec<AccountInfo<'info>> = accounts.iter().map(|(i, _)| (*i).clone()).collect();
     let signers: &[&[&[u8]]] = if seeds.is_empty() { &[] } else { &[seeds] };
-    invoke_signed(
-        &Instruction {
-            program_id: *system_program.key,
-            accounts: metas,
-            data,
-        },
-        &infos,
+    crate::cpi::call(
+        system_program.key,
+        &accounts,
+        crate::cpi::encode(&tag.to_le_bytes(), fields),
         signers,
-    )?;
-    Ok(())
+    )
 }
 
 /// Creates `account` at the PDA of `seeds` (bump last) with `space` bytes owned by `owner`,

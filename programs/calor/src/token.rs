@@ -5,8 +5,6 @@
 //! instructions and four fields. Both token programs share these encodings, and the Calor
 //! mint is refused at `initialize` if it has any extension that would change them.
 use anchor_lang::prelude::*;
-use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
-use anchor_lang::solana_program::program::invoke_signed;
 
 use crate::errors::CalorError;
 
@@ -59,6 +57,32 @@ pub fn token_account(info: &AccountInfo, token_program: &Pubkey) -> Result<Token
     })
 }
 
+/// The `amount` of a token account the program created or checked (a vault, an escrow),
+/// read in place.
+pub fn amount(info: &AccountInfo) -> Result<u64> {
+    let data = info.try_borrow_data()?;
+    let bytes = data
+        .get(64..72)
+        .ok_or(anchor_lang::error::ErrorCode::AccountDidNotDeserialize)?;
+    Ok(u64::from_le_bytes(bytes.try_into().expect("8 bytes")))
+}
+
+/// A Calor account and its context: `mint` is the config's Calor mint, `token_program` is SPL
+/// Token or Token-2022, and `account` holds that mint (the token program would refuse another
+/// mint's account too, but not by this name; the owner's signature it checks itself).
+pub fn require_calor_account(
+    config: &crate::state::Config,
+    mint: &AccountInfo,
+    account: &AccountInfo,
+    token_program: &AccountInfo,
+) -> Result<()> {
+    require_keys_eq!(*mint.key, config.calor_mint, CalorError::WrongMint);
+    require_token_program(token_program)?;
+    let account = token_account(account, token_program.key)?;
+    require_keys_eq!(account.mint, config.calor_mint, CalorError::WrongMint);
+    Ok(())
+}
+
 /// The decimals of an initialised mint owned by a token program.
 pub fn mint_decimals(info: &AccountInfo) -> Result<u8> {
     let data = info.try_borrow_data()?;
@@ -71,33 +95,13 @@ pub fn mint_decimals(info: &AccountInfo) -> Result<u8> {
     Ok(data[MINT_DECIMALS])
 }
 
-/// A call into `program` with the given accounts (key, writable, signer).
 fn call<'info>(
     program: &AccountInfo<'info>,
     accounts: &[(&AccountInfo<'info>, bool, bool)],
     data: Vec<u8>,
     signers: &[&[&[u8]]],
 ) -> Result<()> {
-    let metas = accounts
-        .iter()
-        .map(|(info, writable, signer)| AccountMeta {
-            pubkey: *info.key,
-            is_writable: *writable,
-            is_signer: *signer,
-        })
-        .collect();
-    let infos: Vec<AccountInfo<'info>> =
-        accounts.iter().map(|(info, ..)| (*info).clone()).collect();
-    invoke_signed(
-        &Instruction {
-            program_id: *program.key,
-            accounts: metas,
-            data,
-        },
-        &infos,
-        signers,
-    )?;
-    Ok(())
+    crate::cpi::call(program.key, accounts, data, signers)
 }
 
 /// `TransferChecked` of `amount` from `from` to `to`, signed by `authority` (or by `signers`).
@@ -115,10 +119,7 @@ pub fn transfer_checked<'info>(
     if amount == 0 {
         return Ok(());
     }
-    let mut data = Vec::with_capacity(10);
-    data.push(TRANSFER_CHECKED);
-    data.extend_from_slice(&amount.to_le_bytes());
-    data.push(decimals);
+    let data = crate::cpi::encode(&[TRANSFER_CHECKED], &[&amount.to_le_bytes(), &[decimals]]);
     call(
         program,
         &[
@@ -144,9 +145,7 @@ pub fn burn<'info>(
     if amount == 0 {
         return Ok(());
     }
-    let mut data = Vec::with_capacity(9);
-    data.push(BURN);
-    data.extend_from_slice(&amount.to_le_bytes());
+    let data = crate::cpi::encode(&[BURN], &[&amount.to_le_bytes()]);
     call(
         program,
         &[
@@ -167,9 +166,7 @@ pub fn initialize_account3<'info>(
     mint: &AccountInfo<'info>,
     owner: &Pubkey,
 ) -> Result<()> {
-    let mut data = Vec::with_capacity(33);
-    data.push(INITIALIZE_ACCOUNT_3);
-    data.extend_from_slice(owner.as_ref());
+    let data = crate::cpi::encode(&[INITIALIZE_ACCOUNT_3], &[owner.as_ref()]);
     call(
         program,
         &[(account, true, false), (mint, false, false)],

@@ -3,7 +3,6 @@ use anchor_lang::prelude::*;
 use crate::constants::{EPOCH_SEED, SUBSIDY_POOL_SEED};
 use crate::errors::CalorError;
 use crate::events::EpochAdvanced;
-use crate::instructions::open_rental_calor::token_amount;
 use crate::pda_accounts::{init_account, write_borsh};
 use crate::state::{Config, EpochRecord, StakePool, SubsidyPool};
 use crate::{math, token};
@@ -74,7 +73,7 @@ pub fn handler(ctx: Context<AdvanceEpoch>) -> Result<()> {
     let pool = &mut a.stake_pool;
     // Everything in the vault not owed yet: fees of this epoch, anything left over from
     // epochs without stake, and tokens donated to the vault.
-    let available = token_amount(&a.rewards_vault)?.saturating_sub(pool.reserved_rewards);
+    let available = crate::token::amount(&a.rewards_vault)?.saturating_sub(pool.reserved_rewards);
     let d = math::distribute(available, pool.active_stake)?;
     pool.acc_reward_per_share = pool
         .acc_reward_per_share

@@ -20,26 +20,20 @@ pub struct ClaimRewards<'info> {
     /// CHECK: the pool's rewards vault (`address`).
     #[account(mut, address = stake_pool.rewards_vault @ CalorError::WrongVault)]
     pub rewards_vault: UncheckedAccount<'info>,
-    /// CHECK: the config's Calor mint (`StakeTokens::check`).
+    /// CHECK: the config's Calor mint (`StakeTokens::checked`).
     pub calor_mint: UncheckedAccount<'info>,
-    /// CHECK: a Calor account (`StakeTokens::check`).
+    /// CHECK: a Calor account (`StakeTokens::checked`).
     #[account(mut)]
     pub owner_token: UncheckedAccount<'info>,
     pub owner: Signer<'info>,
-    /// CHECK: SPL Token or Token-2022 (`StakeTokens::check`).
+    /// CHECK: SPL Token or Token-2022 (`StakeTokens::checked`).
     pub token_program: UncheckedAccount<'info>,
 }
 
 pub fn handler(ctx: Context<ClaimRewards>) -> Result<()> {
     let a = ctx.accounts;
     let config = a.config.load()?;
-    let tokens = StakeTokens {
-        config: &config,
-        mint: &a.calor_mint,
-        owner_token: &a.owner_token,
-        token_program: &a.token_program,
-    };
-    tokens.check()?;
+    let tokens = StakeTokens::checked(&config, &a.calor_mint, &a.owner_token, &a.token_program)?;
     a.stake
         .sync(&a.stake_pool, a.epoch_record.as_deref().map(|r| &**r))?;
     let amount = a.stake.unclaimed;

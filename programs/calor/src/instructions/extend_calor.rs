@@ -1,9 +1,8 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::CalorError;
-use crate::instructions::open_rental_calor::token_amount;
 use crate::instructions::rental_rules::{
-    record_extension, reserve_subsidy, validate_extend, ExtendArgs,
+    record_extension, reserve_in_pool, validate_extend, ExtendArgs,
 };
 use crate::instructions::settle_calor::require_escrow;
 use crate::state::{Config, PaymentKind, Rental, SubsidyPool};
@@ -42,11 +41,7 @@ pub fn handler(ctx: Context<ExtendCalor>, args: ExtendArgs) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let a = ctx.accounts;
     let config = a.config.load()?;
-    require_keys_eq!(a.calor_mint.key(), config.calor_mint, CalorError::WrongMint);
-    token::require_token_program(&a.token_program)?;
-    // the token program would refuse another mint's account too, but not by this name
-    let paying = token::token_account(&a.renter_token, a.token_program.key)?;
-    require_keys_eq!(paying.mint, config.calor_mint, CalorError::WrongMint);
+    crate::token::require_calor_account(&config, &a.calor_mint, &a.renter_token, &a.token_program)?;
     let key = a.rental.key();
     let mut rental = a.rental.load_mut()?;
     require_keys_eq!(rental.renter, a.renter.key(), CalorError::Unauthorized);
@@ -60,12 +55,14 @@ pub fn handler(ctx: Context<ExtendCalor>, args: ExtendArgs) -> Result<()> {
     let usd = math::subsidised_usd(market, rental.subsidy_bps)?;
     let tokens = oracle::usd_to_calor(&config, now, usd)?;
     require!(tokens <= args.max_payment, CalorError::PaymentAboveMaximum);
-    let reserved = {
-        let mut pool = a.subsidy_pool.load_mut()?;
-        require_keys_eq!(a.subsidy_vault.key(), pool.vault, CalorError::WrongVault);
-        let balance = token_amount(&a.subsidy_vault)?;
-        reserve_subsidy(&mut pool, balance, &config, &rental, tokens, now)?
-    };
+    let reserved = reserve_in_pool(
+        &a.subsidy_pool,
+        &a.subsidy_vault,
+        &config,
+        &rental,
+        tokens,
+        now,
+    )?;
     token::transfer_checked(
         &a.token_program,
         &a.renter_token,

@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::constants::{ESCROW_SEED, RENTAL_SEED};
 use crate::errors::CalorError;
 use crate::instructions::rental_rules::{
-    emit_opened, open_value, queued_rental, rental_priority, reserve_subsidy, validate_open,
+    emit_opened, open_value, queued_rental, rental_priority, reserve_in_pool, validate_open,
     OpenRentalArgs,
 };
 use crate::pda_accounts::{create_pda, space_of, write_new};
@@ -58,23 +58,10 @@ pub struct OpenRentalCalor<'info> {
     pub system_program: Program<'info, System>,
 }
 
-/// The `amount` field of a token account (bytes 64..72), read in place.
-pub fn token_amount(info: &AccountInfo) -> Result<u64> {
-    let data = info.try_borrow_data()?;
-    let bytes = data
-        .get(64..72)
-        .ok_or(anchor_lang::error::ErrorCode::AccountDidNotDeserialize)?;
-    Ok(u64::from_le_bytes(bytes.try_into().expect("8 bytes")))
-}
-
 pub fn handler(ctx: Context<OpenRentalCalor>, args: OpenRentalArgs) -> Result<()> {
     let a = ctx.accounts;
     let config = a.config.load()?;
-    require_keys_eq!(a.calor_mint.key(), config.calor_mint, CalorError::WrongMint);
-    token::require_token_program(&a.token_program)?;
-    // the token program would refuse another mint's account too, but not by this name
-    let paying = token::token_account(&a.renter_token, a.token_program.key)?;
-    require_keys_eq!(paying.mint, config.calor_mint, CalorError::WrongMint);
+    crate::token::require_calor_account(&config, &a.calor_mint, &a.renter_token, &a.token_program)?;
     let region = a.region.as_ref().map(|r| r.load()).transpose()?;
     let gpu_model = a.gpu_model.load()?;
     validate_open(&config, &gpu_model, region.as_deref(), &args)?;
@@ -99,12 +86,14 @@ pub fn handler(ctx: Context<OpenRentalCalor>, args: OpenRentalArgs) -> Result<()
         priority,
     );
     rental.push_purchase(args.hours, tokens)?;
-    let subsidy_reserved = {
-        let mut pool = a.subsidy_pool.load_mut()?;
-        require_keys_eq!(a.subsidy_vault.key(), pool.vault, CalorError::WrongVault);
-        let vault_balance = token_amount(&a.subsidy_vault)?;
-        reserve_subsidy(&mut pool, vault_balance, &config, &rental, tokens, now)?
-    };
+    let subsidy_reserved = reserve_in_pool(
+        &a.subsidy_pool,
+        &a.subsidy_vault,
+        &config,
+        &rental,
+        tokens,
+        now,
+    )?;
     let rent = Rent::get()?;
     let rental_space = space_of::<Rental>();
     let id = args.id.to_le_bytes();

@@ -265,8 +265,22 @@ pub fn settle_terms(rental: &Rental, staker_share_bps: u16) -> SettleTerms {
 }
 
 /// Reserves in the subsidy pool what a Calor purchase of `amount` can draw (its subsidy and
-/// the burn it funds), within this epoch's budget and the vault's unreserved balance.
-pub fn reserve_subsidy(
+/// the burn it funds), within this epoch's budget and `vault`'s unreserved balance.
+pub fn reserve_in_pool(
+    pool: &AccountLoader<SubsidyPool>,
+    vault: &AccountInfo,
+    config: &Config,
+    rental: &Rental,
+    amount: u64,
+    now: i64,
+) -> Result<u64> {
+    let mut pool = pool.load_mut()?;
+    require_keys_eq!(*vault.key, pool.vault, CalorError::WrongVault);
+    let balance = crate::token::amount(vault)?;
+    reserve_subsidy(&mut pool, balance, config, rental, amount, now)
+}
+
+fn reserve_subsidy(
     pool: &mut SubsidyPool,
     vault_balance: u64,
     config: &Config,

@@ -11,7 +11,7 @@ use crate::state::{Config, Stake, StakePool};
 ///
 /// Account proofs: `config`, `stake_pool` by owner and discriminator (singletons);
 /// `stake_vault` by the pool's record of it; the mint, the owner's token account and the token
-/// program by `StakeTokens::check`.
+/// program by `StakeTokens::checked`.
 #[derive(Accounts)]
 pub struct CreateStake<'info> {
     pub config: AccountLoader<'info, Config>,
@@ -23,14 +23,14 @@ pub struct CreateStake<'info> {
     /// CHECK: the pool's stake vault (`address`).
     #[account(mut, address = stake_pool.stake_vault @ CalorError::WrongVault)]
     pub stake_vault: UncheckedAccount<'info>,
-    /// CHECK: the config's Calor mint (`StakeTokens::check`).
+    /// CHECK: the config's Calor mint (`StakeTokens::checked`).
     pub calor_mint: UncheckedAccount<'info>,
-    /// CHECK: a Calor account the owner signs for (`StakeTokens::check`, the token program).
+    /// CHECK: a Calor account the owner signs for (`StakeTokens::checked`, the token program).
     #[account(mut)]
     pub owner_token: UncheckedAccount<'info>,
     #[account(mut)]
     pub owner: Signer<'info>,
-    /// CHECK: SPL Token or Token-2022 (`StakeTokens::check`).
+    /// CHECK: SPL Token or Token-2022 (`StakeTokens::checked`).
     pub token_program: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
@@ -40,13 +40,7 @@ pub fn handler(ctx: Context<CreateStake>, amount: u64) -> Result<()> {
     let a = ctx.accounts;
     let config = a.config.load()?;
     require!(!config.is_paused(), CalorError::Paused);
-    let tokens = StakeTokens {
-        config: &config,
-        mint: &a.calor_mint,
-        owner_token: &a.owner_token,
-        token_program: &a.token_program,
-    };
-    tokens.check()?;
+    let tokens = StakeTokens::checked(&config, &a.calor_mint, &a.owner_token, &a.token_program)?;
     let owner = a.owner.key();
     let bump = init_account(
         &a.owner,

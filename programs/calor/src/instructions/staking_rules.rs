@@ -9,7 +9,7 @@ use crate::state::{Config, Stake, StakePool};
 use crate::token;
 
 /// The token side of every staking instruction: the Calor mint, the owner's token account and
-/// the token program, checked against the config.
+/// the token program, checked against the config (`checked`).
 pub struct StakeTokens<'a, 'info> {
     pub config: &'a Config,
     pub mint: &'a AccountInfo<'info>,
@@ -17,19 +17,22 @@ pub struct StakeTokens<'a, 'info> {
     pub token_program: &'a AccountInfo<'info>,
 }
 
-impl<'info> StakeTokens<'_, 'info> {
+impl<'a, 'info> StakeTokens<'a, 'info> {
     /// The mint is the config's and the owner's account holds it (a foreign mint gets a
     /// named error here rather than the token program's).
-    pub fn check(&self) -> Result<()> {
-        require_keys_eq!(
-            *self.mint.key,
-            self.config.calor_mint,
-            CalorError::WrongMint
-        );
-        token::require_token_program(self.token_program)?;
-        let account = token::token_account(self.owner_token, self.token_program.key)?;
-        require_keys_eq!(account.mint, self.config.calor_mint, CalorError::WrongMint);
-        Ok(())
+    pub fn checked(
+        config: &'a Config,
+        mint: &'a AccountInfo<'info>,
+        owner_token: &'a AccountInfo<'info>,
+        token_program: &'a AccountInfo<'info>,
+    ) -> Result<Self> {
+        token::require_calor_account(config, mint, owner_token, token_program)?;
+        Ok(Self {
+            config,
+            mint,
+            owner_token,
+            token_program,
+        })
     }
 
     /// Moves `amount` from the owner's account (`owner` signs) into `vault`. Calor mints

@@ -5,7 +5,6 @@ use anchor_lang::prelude::*;
 use crate::constants::SUBSIDY_POOL_SEED;
 use crate::errors::CalorError;
 use crate::events::SubsidyVaultChanged;
-use crate::instructions::open_rental_calor::token_amount;
 use crate::state::{Config, SubsidyPool};
 use crate::token;
 
@@ -51,7 +50,7 @@ pub fn fund_handler(ctx: Context<FundSubsidy>, amount: u64) -> Result<()> {
     emit!(SubsidyVaultChanged {
         funded: amount,
         withdrawn: 0,
-        vault_balance: token_amount(&a.subsidy_vault)?,
+        vault_balance: crate::token::amount(&a.subsidy_vault)?,
         reserved: pool.reserved,
     });
     Ok(())
@@ -94,7 +93,7 @@ pub fn withdraw_handler(ctx: Context<WithdrawSubsidy>, amount: u64) -> Result<()
         ),
         CalorError::WrongTreasury
     );
-    let balance = token_amount(&a.subsidy_vault)?;
+    let balance = crate::token::amount(&a.subsidy_vault)?;
     require!(
         amount <= pool.unreserved(balance),
         CalorError::SubsidyVaultInsufficient

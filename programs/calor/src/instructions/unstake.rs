@@ -26,13 +26,13 @@ pub struct Unstake<'info> {
     /// CHECK: the pool's stake vault (`address`).
     #[account(mut, address = stake_pool.stake_vault @ CalorError::WrongVault)]
     pub stake_vault: UncheckedAccount<'info>,
-    /// CHECK: the config's Calor mint (`StakeTokens::check`).
+    /// CHECK: the config's Calor mint (`StakeTokens::checked`).
     pub calor_mint: UncheckedAccount<'info>,
-    /// CHECK: a Calor account (`StakeTokens::check`).
+    /// CHECK: a Calor account (`StakeTokens::checked`).
     #[account(mut)]
     pub owner_token: UncheckedAccount<'info>,
     pub owner: Signer<'info>,
-    /// CHECK: SPL Token or Token-2022 (`StakeTokens::check`).
+    /// CHECK: SPL Token or Token-2022 (`StakeTokens::checked`).
     pub token_program: UncheckedAccount<'info>,
 }
 
@@ -40,13 +40,7 @@ pub fn handler(ctx: Context<Unstake>, amount: u64) -> Result<()> {
     require!(amount > 0, CalorError::ZeroAmount);
     let a = ctx.accounts;
     let config = a.config.load()?;
-    let tokens = StakeTokens {
-        config: &config,
-        mint: &a.calor_mint,
-        owner_token: &a.owner_token,
-        token_program: &a.token_program,
-    };
-    tokens.check()?;
+    let tokens = StakeTokens::checked(&config, &a.calor_mint, &a.owner_token, &a.token_program)?;
     a.stake
         .sync(&a.stake_pool, a.epoch_record.as_deref().map(|r| &**r))?;
     require!(amount <= a.stake.total(), CalorError::InsufficientStake);
