@@ -9,7 +9,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache="${CALOR_CACHE:-$HOME/.cache/calor}/images"
-key=$(sha256sum "$here/instance-image.sh" "$here/instance-entrypoint.sh" | sha256sum | cut -c1-12)
+# keyed by the two files' contents only: the same image whatever the checkout's path
+key=$(cat "$here/instance-image.sh" "$here/instance-entrypoint.sh" | sha256sum | cut -c1-12)
 image="localhost/calor-instance:$key"
 tarball="$cache/calor-instance-$key.tar"
 

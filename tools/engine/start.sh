@@ -14,6 +14,9 @@ if curl -sf --unix-socket "$sock" http://d/v1.41/_ping >/dev/null 2>&1; then
   echo "unix://$sock"; exit 0
 fi
 rm -f "$sock"
+# Run from the socket's folder: conmon leaves files (an `oom` marker after an OOM kill) in the
+# service's working directory, which would otherwise be the caller's checkout.
+cd "$(dirname "$sock")"
 nohup podman --runtime /usr/bin/runc --cgroup-manager cgroupfs \
   system service --time=0 "unix://$sock" >"${sock%.sock}.log" 2>&1 &
 echo $! > "$pidfile"
