@@ -5,8 +5,9 @@
 //!    answering with an SSH banner, over RENTALS rentals served one after another by one
 //!    node; beside it the raw engine create + start + SSH banner time of the same image,
 //!    measured in the same run. Target: p50 ≤ 1.3 × raw p50 + one slot.
-//! 2. Resync with 10,000 open rentals: a full `getProgramAccounts` read into the view, and
-//!    the provisioner's resident memory with them loaded.
+//! 2. With 10,000 open rentals and 64 nodes: a full `getProgramAccounts` read into the view,
+//!    a reconcile pass of the provisioner serving all 64 nodes, its heartbeat transactions
+//!    per minute, and its resident memory.
 //!
 //! cargo bench -p calor-provisioner --bench provisioning --ignore-rust-version
 #[path = "../tests/support/mod.rs"]
@@ -17,13 +18,15 @@ use std::time::{Duration, Instant};
 use calor_client::accounts::{PaymentKind, Rental, RentalState};
 use calor_client::{instructions as ix, Pubkey, PROGRAM_ID};
 use calor_provisioner::runtime::{
-    container_body, ssh_ready, DockerRuntime, InstanceSpec, Limits, Runtime,
+    free_ssh_port, ssh_ready, DockerRuntime, GpuAttach, InstanceSpec, Limits, Runtime, Share,
 };
+use calor_provisioner::workspace::Workspaces;
 use solana_signer::Signer;
 use support::*;
 
 const RENTALS: usize = 20;
 const OPEN_RENTALS: usize = 10_000;
+const NODES: usize = 64;
 const SLOT_MS: f64 = 100.0;
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -44,24 +47,38 @@ fn summary(name: &str, mut ms: Vec<f64>) -> (f64, f64) {
 }
 
 async fn raw_engine_ms(image: &str) -> f64 {
-    let engine = DockerRuntime::connect(&tools().docker_host).unwrap();
+    let workspaces = Workspaces::new(std::env::temp_dir().join("calor-bench-workspaces"));
+    let engine = DockerRuntime::connect(&tools().docker_host, workspaces)
+        .await
+        .unwrap();
     let rental = Pubkey::new_unique();
+    let ssh_port = free_ssh_port((46_000, 46_999), "127.0.0.1", &Default::default()).unwrap();
     let spec = InstanceSpec {
         rental,
         node: Pubkey::new_unique(),
         provider: Pubkey::new_unique(),
+        cluster: "bench".into(),
         image: image.into(),
         ssh_public_key: Some("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBench bench".into()),
         gpu_uuids: vec![],
-        attach_gpus: false,
+        gpu_attach: GpuAttach::None,
         ssh_bind_ip: "127.0.0.1".into(),
+        ssh_port,
+        share: Share {
+            memory_mib: TEST_MEMORY_MIB,
+            cpus: 1.0,
+            cpuset: None,
+            mems: None,
+            shm_mib: TEST_SHM_MIB,
+            workspace_mib: TEST_WORKSPACE_MIB,
+        },
         limits: Limits {
             nofile: (1024, 20000),
             nproc: (1024, 1024),
             pids: 4096,
         },
     };
-    assert!(container_body(&spec).image.is_some());
+    // the same work the provisioner has the engine do: network, workspace, container, start
     let started = Instant::now();
     let instance = engine.ensure(&spec).await.expect("create + start");
     let port = instance.ssh_port.expect("published port");
@@ -73,8 +90,15 @@ async fn raw_engine_ms(image: &str) -> f64 {
     ms
 }
 
+fn node_0_only() -> ProvisionerOptions {
+    ProvisionerOptions {
+        nodes: Some(vec![0]),
+        ..Default::default()
+    }
+}
+
 async fn provisioning(stack: &mut Stack) {
-    stack.start_provisioner(0, &ProvisionerOptions::default());
+    stack.start_provisioner(0, &node_0_only());
     let mut renter = Renter::new(stack).await;
     let mut latencies = Vec::new();
     let mut raw = Vec::new();
@@ -182,8 +206,8 @@ async fn metric(stack: &Stack, name: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix(&format!("{name} "))?.parse().ok())
 }
 
-async fn resync(stack: &mut Stack) {
-    stack.start_provisioner(0, &ProvisionerOptions::default());
+async fn at_scale(stack: &mut Stack) {
+    stack.start_provisioner(0, &node_0_only());
     while metric(stack, "calor_resyncs_total").await.is_none() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -201,7 +225,7 @@ async fn resync(stack: &mut Stack) {
             .await
             .unwrap();
     }
-    println!("\nResync with {OPEN_RENTALS} open rentals (written through surfnet_setAccount in {:.1} s):", written.elapsed().as_secs_f64());
+    println!("\nWith {OPEN_RENTALS} open rentals (written through surfnet_setAccount in {:.1} s) and {NODES} nodes:", written.elapsed().as_secs_f64());
 
     // In-process: the same call the watcher makes.
     let view = std::sync::Arc::new(tokio::sync::RwLock::new(
@@ -214,6 +238,8 @@ async fn resync(stack: &mut Stack) {
         view: view.clone(),
         changed: Default::default(),
         metrics: Default::default(),
+        nodes: Default::default(),
+        idle_timeout: Duration::from_secs(15),
     };
     let mut times = Vec::new();
     for _ in 0..5 {
@@ -224,24 +250,68 @@ async fn resync(stack: &mut Stack) {
     assert!(view.read().await.rentals.len() >= OPEN_RENTALS);
     summary("full resync (getProgramAccounts + decode)", times);
 
-    stack.start_provisioner(0, &ProvisionerOptions::default());
+    // The provisioner serving all 64 nodes, heartbeating every 5 s, over 10,000 rentals.
+    let heartbeat_secs = 5;
+    stack.start_provisioner(
+        0,
+        &ProvisionerOptions {
+            heartbeat_secs,
+            ..Default::default()
+        },
+    );
     loop {
         if metric(stack, "calor_rentals_known").await.unwrap_or(0.0) as usize >= OPEN_RENTALS {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tokio::time::sleep(Duration::from_secs(3)).await; // a few reconcile passes over them
+    let (passes_0, seconds_0, beats_0) = (
+        metric(stack, "calor_reconcile_pass_seconds_count")
+            .await
+            .unwrap(),
+        metric(stack, "calor_reconcile_pass_seconds_sum")
+            .await
+            .unwrap(),
+        metric(stack, "calor_heartbeat_transactions_total")
+            .await
+            .unwrap(),
+    );
+    let window = Duration::from_secs(30);
+    tokio::time::sleep(window).await;
+    let (passes, seconds, beats) = (
+        metric(stack, "calor_reconcile_pass_seconds_count")
+            .await
+            .unwrap()
+            - passes_0,
+        metric(stack, "calor_reconcile_pass_seconds_sum")
+            .await
+            .unwrap()
+            - seconds_0,
+        metric(stack, "calor_heartbeat_transactions_total")
+            .await
+            .unwrap()
+            - beats_0,
+    );
+    println!(
+        "reconcile pass ({NODES} nodes, {OPEN_RENTALS} rentals in the view, clock + engine listing included): mean {:.1} ms over {passes} passes",
+        seconds / passes * 1e3
+    );
+    let per_minute = beats * 60.0 / window.as_secs_f64();
+    println!(
+        "heartbeat transactions for {NODES} nodes: {per_minute:.1}/min at one round per {heartbeat_secs} s ({:.1}/min at the default 60 s)",
+        per_minute * heartbeat_secs as f64 / 60.0
+    );
     let pid = stack.clusters[0].process.as_ref().unwrap().0.id();
     let after = rss_kib(pid);
-    println!("provisioner resident memory: {:.1} MiB with no rentals, {:.1} MiB with {OPEN_RENTALS} (last resync {} ms)",
-        before as f64 / 1024.0, after as f64 / 1024.0, metric(stack, "calor_last_resync_milliseconds").await.unwrap_or(-1.0));
+    println!("provisioner resident memory: {:.1} MiB with no rentals and 1 node, {:.1} MiB with {OPEN_RENTALS} rentals and {NODES} nodes (last resync {:.0} ms)",
+        before as f64 / 1024.0, after as f64 / 1024.0, metric(stack, "calor_last_resync_seconds").await.unwrap_or(-1.0) * 1e3);
     stack.stop_provisioner(0).await;
+    stack.assert_clean().await;
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let mut stack = Stack::new("bench", &[1]).await;
+    let mut stack = Stack::with_nodes("bench", &[1], NODES).await;
     provisioning(&mut stack).await;
-    resync(&mut stack).await;
+    at_scale(&mut stack).await;
 }

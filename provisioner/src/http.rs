@@ -1,5 +1,6 @@
 //! A small HTTP/1.1 server for operators and renters: `/metrics` (Prometheus), `/healthz`
-//! and `/rentals/<address>` (where to SSH into a rental's instance, as JSON). GET only, one
+//! (chain, websocket, engine and GPU health, as JSON; 503 when any fails) and
+//! `/rentals/<address>` (where to SSH into a rental's instance, as JSON). GET only, one
 //! request per connection.
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +13,8 @@ use tokio::sync::watch;
 use crate::controller::Controller;
 use crate::runtime::Runtime;
 
-/// What `/healthz` checks: the view was resynced recently.
+/// What `/healthz` checks: the view was resynced recently (the chain answers), the websocket
+/// is live, the engine answered its last call and no node's GPUs have failed.
 pub struct Health {
     pub max_resync_age: Duration,
 }
@@ -64,21 +66,35 @@ async fn respond<R: Runtime + 'static>(
     match path {
         "/metrics" => ("200 OK", TEXT, c.metrics.render()),
         "/healthz" => {
-            let fresh = c
-                .view
-                .read()
-                .await
-                .last_resync
-                .is_some_and(|t| t.elapsed() <= health.max_resync_age);
-            if fresh {
-                ("200 OK", TEXT, "ok\n".into())
+            let resync_age = c.view.read().await.last_resync.map(|t| t.elapsed());
+            let chain = resync_age.is_some_and(|age| age <= health.max_resync_age);
+            let websocket = c.metrics.ws_connected();
+            let engine = c.metrics.engine_up.get() == 1;
+            let faults = c.gpu_faults().await;
+            let gpu_faults: serde_json::Map<String, serde_json::Value> = c
+                .cluster
+                .nodes
+                .iter()
+                .filter_map(|n| {
+                    faults
+                        .get(&n.address)
+                        .map(|why| (n.index.to_string(), why.clone().into()))
+                })
+                .collect();
+            let ok = chain && websocket && engine && gpu_faults.is_empty();
+            let body = serde_json::json!({
+                "status": if ok { "ok" } else { "degraded" },
+                "chain": { "ok": chain, "last_resync_secs_ago": resync_age.map(|a| a.as_secs_f64()) },
+                "websocket": { "ok": websocket },
+                "engine": { "ok": engine },
+                "gpus": { "ok": gpu_faults.is_empty(), "faults": gpu_faults },
+            });
+            let status = if ok {
+                "200 OK"
             } else {
-                (
-                    "503 Service Unavailable",
-                    TEXT,
-                    "chain view is stale\n".into(),
-                )
-            }
+                "503 Service Unavailable"
+            };
+            (status, JSON, body.to_string() + "\n")
         }
         p if p.starts_with("/rentals/") => {
             let Ok(rental) = p["/rentals/".len()..].parse::<Pubkey>() else {
@@ -94,7 +110,7 @@ async fn respond<R: Runtime + 'static>(
                 .await
                 .rentals
                 .get(&rental)
-                .map(|r| format!("{:?}", r.state));
+                .map(|r| format!("{:?}", r.state()));
             let Some(state) = state else {
                 return (
                     "404 Not Found",

@@ -3,9 +3,12 @@
 //! Engine API, and records every transition on-chain. See docs/provisioner.md.
 pub mod config;
 pub mod controller;
+pub mod engine;
+pub mod fence;
 pub mod gpu;
 pub mod http;
 pub mod metrics;
 pub mod runtime;
 pub mod schedule;
 pub mod watch;
+pub mod workspace;

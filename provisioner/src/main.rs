@@ -1,18 +1,21 @@
 //! `calor-provisioner`: see the crate docs and docs/provisioner.md.
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use calor_client::accounts::{Config, Node};
+use calor_client::pda;
 use calor_client::rpc::{Chain, SendPolicy};
-use calor_client::{pda, Pubkey};
 use calor_provisioner::config::{InventorySource, Overrides, Settings};
-use calor_provisioner::controller::{Cluster, Controller};
-use calor_provisioner::gpu::{self, DeclaredGpus, GpuSource, NvmlGpus};
+use calor_provisioner::controller::{Cluster, ClusterNode, Controller};
+use calor_provisioner::fence::NodeLocks;
+use calor_provisioner::gpu::{self, DeclaredGpus, GpuSource, Held, NodeNeed, NvmlGpus};
 use calor_provisioner::http::{self, Health};
 use calor_provisioner::metrics::Metrics;
-use calor_provisioner::runtime::{DockerRuntime, Limits};
+use calor_provisioner::runtime::{DockerRuntime, GpuAttach, Limits, Runtime};
 use calor_provisioner::watch::{ChainView, Watcher};
+use calor_provisioner::workspace::Workspaces;
 use clap::Parser;
 use solana_signer::Signer;
 use tokio::sync::{watch, Notify, RwLock};
@@ -43,7 +46,10 @@ async fn main() -> Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let settings = Settings::resolve(Overrides::parse())?;
+    let mut settings = Settings::resolve(Overrides::parse())?;
+    // the engine mounts workspace images by absolute path
+    settings.state_dir = std::path::absolute(&settings.state_dir)
+        .with_context(|| format!("state_dir {}", settings.state_dir.display()))?;
     let operator =
         calor_client::keys::read(&settings.operator_keypair).context("operator keypair")?;
     let chain = Arc::new(Chain::new(
@@ -54,11 +60,16 @@ async fn main() -> Result<()> {
         },
     ));
     let provider = pda::provider(&operator.pubkey());
+    let cluster_id = settings
+        .cluster_id
+        .clone()
+        .unwrap_or_else(|| provider.to_string());
     let config = chain
         .account::<Config>(&pda::config().0)
         .await
         .with_context(|| format!("reading the program config from {}", settings.rpc_url))?
         .context("the program is not initialised on this chain (run migrations first)")?;
+    settings.check_heartbeat(u64::from(config.params.heartbeat_timeout_secs))?;
     // Calor settlements go through the mint's own token program
     let token_program = chain
         .rpc()
@@ -67,40 +78,89 @@ async fn main() -> Result<()> {
         .with_context(|| format!("reading the Calor mint {}", config.calor_mint))?
         .owner;
 
-    let gpus = open_gpus(&settings)?;
-    let mut node_gpus = Vec::new();
-    let mut counts = Vec::new();
-    for &index in &settings.nodes {
-        let address = pda::node(&provider, index);
+    // One process per node: refuse to start beside another that serves any of ours.
+    let mut locks = NodeLocks::new(&settings.state_dir);
+    locks.acquire_cluster(&cluster_id)?;
+    let mut needs = Vec::new();
+    for plan in &settings.node_plans {
+        let address = pda::node(&provider, plan.index);
+        locks.acquire(&address, &cluster_id)?;
         let node = chain.account::<Node>(&address).await?.with_context(|| {
-            format!("node {index} ({address}) of provider {provider} is not listed")
+            format!(
+                "node {} ({address}) of provider {provider} is not listed",
+                plan.index
+            )
         })?;
         if node.region != settings.region {
             bail!(
-                "node {index} is listed in region {} but this cluster is configured for region {}",
+                "node {} is listed in region {} but this cluster is configured for region {}",
+                plan.index,
                 node.region,
                 settings.region
             );
         }
-        counts.push((index, node.gpu_count));
-        node_gpus.push((index, address));
+        needs.push(NodeNeed {
+            index: plan.index,
+            address,
+            gpu_count: node.gpu_count,
+            pinned: plan.gpus.clone(),
+        });
     }
-    let assigned = gpu::assign(gpus.inventory(), &counts).map_err(anyhow::Error::msg)?;
-    let nodes: Vec<(u32, Pubkey, Vec<String>)> = node_gpus
-        .into_iter()
-        .zip(assigned)
-        .map(|((index, address), (_, uuids))| (index, address, uuids))
-        .collect();
 
-    let runtime = DockerRuntime::connect(&settings.docker_host)?;
-    let engine = runtime
-        .version()
+    let workspaces = Workspaces::new(settings.state_dir.join("workspaces").join(&cluster_id));
+    let runtime = DockerRuntime::connect(&settings.docker_host, workspaces)
         .await
         .with_context(|| format!("container engine at {}", settings.docker_host))?;
-    tracing::info!(%engine, operator = %operator.pubkey(), %provider, region = settings.region, ?nodes, "provisioner starting");
 
-    let metrics = Arc::new(Metrics::default());
-    metrics.set_gpus(gpus.inventory(), gpus.sample(), gpus.declared());
+    // GPU ownership: what live instances hold, what the state file gave, what the config pins.
+    let gpus = open_gpus(&settings)?;
+    let held: HashMap<String, Held> = runtime
+        .list(&cluster_id)
+        .await?
+        .into_iter()
+        .filter_map(|i| Some((i.node?, i.rental, i.gpus)))
+        .flat_map(|(node, rental, uuids)| {
+            uuids
+                .into_iter()
+                .map(move |uuid| (uuid, Held { node, rental }))
+        })
+        .collect();
+    let owned = gpu::claim_gpus(
+        &settings.state_dir.join("gpu-ownership.json"),
+        &provider,
+        gpus.inventory(),
+        &needs,
+        &held,
+        |index| {
+            let node = pda::node(&provider, index);
+            let free = locks.try_take(&node, &cluster_id);
+            if free {
+                locks.release(&node);
+            }
+            !free
+        },
+    )?;
+    if settings.gpu_attach == GpuAttach::None {
+        tracing::warn!("gpu_attach = none: instances get NO GPUs (hosts without GPUs only)");
+    }
+
+    let nodes: Vec<ClusterNode> = settings
+        .node_plans
+        .iter()
+        .zip(&needs)
+        .map(|(plan, need)| ClusterNode {
+            index: plan.index,
+            address: need.address,
+            gpus: owned.get(&plan.index).cloned().unwrap_or_default(),
+            share: plan.share.clone(),
+            enabled: plan.enabled,
+        })
+        .collect();
+    let engine = runtime.version().clone();
+    tracing::info!(%engine, operator = %operator.pubkey(), %provider, cluster = %cluster_id, region = settings.region,
+        nodes = ?nodes.iter().map(|n| (n.index, n.gpus.clone())).collect::<Vec<_>>(), "provisioner starting");
+
+    let metrics = Arc::new(Metrics::new());
     let view = Arc::new(RwLock::new(ChainView::default()));
     let changed = Arc::new(Notify::new());
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -112,6 +172,8 @@ async fn main() -> Result<()> {
         view: view.clone(),
         changed: changed.clone(),
         metrics: metrics.clone(),
+        nodes: nodes.iter().map(|n| n.address).collect(),
+        idle_timeout: settings.ws_idle_timeout,
     });
     // The first full read happens before any decision: reconcile starts from the chain.
     watcher.resync().await.context("initial resync")?;
@@ -127,11 +189,13 @@ async fn main() -> Result<()> {
     let cluster = Cluster {
         operator,
         provider,
+        cluster_id,
         region: settings.region,
         nodes,
         image: settings.instance_image.clone(),
-        attach_gpus: settings.attach_gpus,
+        gpu_attach: settings.gpu_attach,
         ssh_bind_ip: settings.ssh_bind_ip.clone(),
+        ssh_ports: settings.ssh_ports,
         public_host: settings.public_host.clone(),
         limits: Limits {
             nofile: settings.ulimit_nofile,
@@ -140,9 +204,11 @@ async fn main() -> Result<()> {
         },
         fallback_delay: settings.fallback_delay,
         provision_timeout: settings.provision_timeout,
+        heartbeat_timeout_secs: i64::from(config.params.heartbeat_timeout_secs),
+        max_restarts: settings.max_restarts,
+        sweep_every: settings.sweep,
         calor_mint: config.calor_mint,
         token_program,
-        heartbeat_timeout_secs: i64::from(config.params.heartbeat_timeout_secs),
     };
     let controller = Arc::new(Controller::new(
         chain.clone(),
@@ -150,11 +216,15 @@ async fn main() -> Result<()> {
         cluster,
         view,
         metrics.clone(),
+        locks,
+        stop_rx.clone(),
     ));
+    let health = gpus.health();
+    metrics.set_gpus(gpus.inventory(), &gpus.sample(), &health, gpus.declared());
     controller
-        .heartbeat()
+        .heartbeat(&health)
         .await
-        .context("first node_heartbeat")?;
+        .context("first heartbeat round")?;
 
     let beat = controller.clone();
     let (heartbeat_every, mut stop) = (settings.heartbeat, stop_rx.clone());
@@ -164,11 +234,12 @@ async fn main() -> Result<()> {
                 _ = tokio::time::sleep(heartbeat_every) => {}
                 _ = stop.changed() => return,
             }
-            if let Err(e) = beat.heartbeat().await {
-                tracing::warn!(error = %e, "heartbeat failed");
-            }
+            let health = gpus.health();
             beat.metrics
-                .set_gpus(gpus.inventory(), gpus.sample(), gpus.declared());
+                .set_gpus(gpus.inventory(), &gpus.sample(), &health, gpus.declared());
+            if let Err(e) = beat.heartbeat(&health).await {
+                tracing::warn!(error = %e, "heartbeat transaction failed");
+            }
         }
     });
 
@@ -186,7 +257,7 @@ async fn main() -> Result<()> {
         stop_rx.clone(),
     ));
 
-    let reconcile = tokio::spawn(controller.run(settings.reconcile, changed, stop_rx));
+    let reconcile = tokio::spawn(controller.run(settings.reconcile, changed));
 
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
@@ -196,6 +267,7 @@ async fn main() -> Result<()> {
     tracing::info!("signal received: stopping");
     let _ = stop_tx.send(true);
     reconcile.await?;
+    tasks.abort_all();
     while tasks.join_next().await.is_some() {}
     tracing::info!("stopped cleanly");
     Ok(())

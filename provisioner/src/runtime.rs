@@ -1,57 +1,131 @@
-//! Instances through the Docker Engine API (bollard): one container per rental, named and
-//! labelled after the rental's address so that every step can first look at what exists.
-use std::collections::HashMap;
+//! Instances through the Docker Engine API (Docker or Podman): one container per rental, named
+//! and labelled after the rental, its cluster and node, so that every step can first look at
+//! what exists; beside it the rental's own network and its sized `/workspace` filesystem.
+//!
+//! Isolation (docs/provisioner.md, "Isolation"): each instance gets its node's share of memory
+//! (no swap), CPU (a quota, and a cpuset/NUMA node where the operator gives one), `/dev/shm`
+//! and disk, the pids and ulimit caps, every capability dropped except what sshd and a root
+//! shell need, `no-new-privileges`, and a bridge network of its own that cannot reach any
+//! other tenant's.
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use bollard::errors::Error as EngineError;
-use bollard::models::{
-    ContainerCreateBody, DeviceRequest, HostConfig, PortBinding, ResourcesUlimits,
-    VolumeCreateRequest,
-};
-use bollard::query_parameters::{
-    CreateContainerOptions, ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
-};
-use bollard::{ClientVersion, Docker};
 use calor_client::Pubkey;
+use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
+
+use crate::engine::{ContainerDetails, Engine, EngineError, EngineVersion};
+use crate::workspace::{WorkspaceError, Workspaces};
 
 pub const LABEL_RENTAL: &str = "calor.rental";
 pub const LABEL_NODE: &str = "calor.node";
 pub const LABEL_PROVIDER: &str = "calor.provider";
+/// The provisioner deployment that owns the instance: only it may remove or drain it.
+pub const LABEL_CLUSTER: &str = "calor.cluster";
+/// The GPU UUIDs the instance was given, comma separated.
+pub const LABEL_GPUS: &str = "calor.gpus";
 const SSH_PORT: &str = "22/tcp";
 /// The instance image's entrypoint installs this for root (see tools/engine/instance-entrypoint.sh).
 pub const SSH_KEY_ENV: &str = "CALOR_SSH_AUTHORIZED_KEY";
-/// Podman 4 serves the Docker Engine API at 1.41; Docker Engine accepts it too.
-const API_VERSION: ClientVersion = ClientVersion {
-    major_version: 1,
-    minor_version: 41,
-};
+/// What sshd (privilege separation: setuid, setgid, chroot; port 22) and a root shell that
+/// installs packages (chown, file modes, signals) need; everything else is dropped.
+pub const CAPABILITIES: [&str; 10] = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "NET_BIND_SERVICE",
+    "SYS_CHROOT",
+    "AUDIT_WRITE",
+];
+const MIB: u64 = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
-    #[error("container engine: {0}")]
+    #[error(transparent)]
     Engine(#[from] EngineError),
     #[error("image {0} is not in the engine (no registry pulls are made)")]
     ImageMissing(String),
-    #[error("the engine refused to start the instance: {0}")]
-    StartRefused(String),
-    #[error("unsupported DOCKER_HOST {0:?}: use unix:///path or tcp://host:port")]
-    Endpoint(String),
+    #[error("the engine refused the instance's specification: {0}")]
+    InvalidSpec(String),
+    #[error("the engine could not start the instance: {0}")]
+    StartFailed(String),
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    #[error("the instance does not see exactly its GPUs: expected {expected:?}, it sees {seen:?}{detail}")]
+    GpuMismatch {
+        expected: Vec<String>,
+        seen: Vec<String>,
+        detail: String,
+    },
 }
 
 impl RuntimeError {
-    /// Failures that retrying cannot fix: the rental is failed and refunded.
+    /// Failures that retrying cannot fix: the rental is failed and refunded. A failed start
+    /// or an engine error is retried with back-off (the engine answers 500 while a container
+    /// is between states) until the provisioning timeout.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, Self::ImageMissing(_) | Self::StartRefused(_))
+        matches!(
+            self,
+            Self::ImageMissing(_) | Self::InvalidSpec(_) | Self::GpuMismatch { .. }
+        )
+    }
+
+    /// The engine itself did not answer.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Engine(EngineError::Unreachable { .. }))
     }
 }
 
-/// Per-tenant limits.
+/// How GPUs reach an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GpuAttach {
+    /// A Docker `DeviceRequest` for the `nvidia` driver by UUID: Docker Engine with the NVIDIA
+    /// Container Toolkit.
+    DeviceRequest,
+    /// Container Device Interface names `nvidia.com/gpu=<uuid>` (Podman with a CDI spec from
+    /// `nvidia-ctk cdi generate`).
+    Cdi,
+    /// No GPUs attached: hosts without GPUs (development, CI) only.
+    None,
+}
+
+impl std::str::FromStr for GpuAttach {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "device-request" => Ok(Self::DeviceRequest),
+            "cdi" => Ok(Self::Cdi),
+            "none" => Ok(Self::None),
+            other => Err(format!(
+                "gpu_attach must be \"device-request\", \"cdi\" or \"none\", not {other:?}"
+            )),
+        }
+    }
+}
+
+/// Per-tenant process limits.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub nofile: (i64, i64),
     pub nproc: (i64, i64),
     pub pids: i64,
+}
+
+/// A node's share of the host, given to the instance that runs on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Share {
+    pub memory_mib: u64,
+    pub cpus: f64,
+    /// CPUs the instance may run on (`0-15`), e.g. those near its GPUs.
+    pub cpuset: Option<String>,
+    /// NUMA memory nodes (`0`).
+    pub mems: Option<String>,
+    pub shm_mib: u64,
+    pub workspace_mib: u64,
 }
 
 /// What a rental's instance must be.
@@ -60,12 +134,16 @@ pub struct InstanceSpec {
     pub rental: Pubkey,
     pub node: Pubkey,
     pub provider: Pubkey,
+    pub cluster: String,
     pub image: String,
     /// The renter's key line for root; `None`: a key-less rental (web terminal only).
     pub ssh_public_key: Option<String>,
     pub gpu_uuids: Vec<String>,
-    pub attach_gpus: bool,
+    pub gpu_attach: GpuAttach,
     pub ssh_bind_ip: String,
+    /// Host port SSH is published on.
+    pub ssh_port: u16,
+    pub share: Share,
     pub limits: Limits,
 }
 
@@ -74,7 +152,11 @@ pub struct InstanceSpec {
 pub struct Instance {
     pub rental: Pubkey,
     pub node: Option<Pubkey>,
+    pub cluster: Option<String>,
+    pub gpus: Vec<String>,
     pub container_id: String,
+    /// The engine's word for its state (`running`, `exited`, Podman's `stopped`, …).
+    pub state: String,
     pub running: bool,
     pub ssh_port: Option<u16>,
 }
@@ -87,177 +169,250 @@ pub fn volume_name(rental: &Pubkey) -> String {
     format!("calor-ws-{rental}")
 }
 
-/// The container the engine is asked to create for `spec`: the renter's key, a named volume
-/// at /workspace, GPUs by UUID, limits, and SSH published on an engine-chosen host port.
-pub fn container_body(spec: &InstanceSpec) -> ContainerCreateBody {
-    let labels = HashMap::from([
-        (LABEL_RENTAL.to_string(), spec.rental.to_string()),
-        (LABEL_NODE.to_string(), spec.node.to_string()),
-        (LABEL_PROVIDER.to_string(), spec.provider.to_string()),
-    ]);
-    let device_requests = (spec.attach_gpus && !spec.gpu_uuids.is_empty()).then(|| {
-        vec![DeviceRequest {
-            driver: Some("nvidia".into()),
-            device_ids: Some(spec.gpu_uuids.clone()),
-            capabilities: Some(vec![vec!["gpu".into()]]),
-            ..DeviceRequest::default()
-        }]
-    });
-    let ulimit = |name: &str, (soft, hard): (i64, i64)| ResourcesUlimits {
-        name: Some(name.into()),
-        soft: Some(soft),
-        hard: Some(hard),
-    };
-    let port_bindings = HashMap::from([(
-        SSH_PORT.to_string(),
-        Some(vec![PortBinding {
-            host_ip: Some(spec.ssh_bind_ip.clone()),
-            host_port: None,
-        }]),
-    )]);
+pub fn network_name(rental: &Pubkey) -> String {
+    format!("calor-net-{rental}")
+}
+
+fn labels(spec: &InstanceSpec) -> HashMap<&'static str, String> {
+    HashMap::from([
+        (LABEL_RENTAL, spec.rental.to_string()),
+        (LABEL_NODE, spec.node.to_string()),
+        (LABEL_PROVIDER, spec.provider.to_string()),
+        (LABEL_CLUSTER, spec.cluster.clone()),
+        (LABEL_GPUS, spec.gpu_uuids.join(",")),
+    ])
+}
+
+/// The container the engine is asked to create for `spec`.
+pub fn container_body(spec: &InstanceSpec) -> Value {
     let mut env: Vec<String> = spec
         .ssh_public_key
         .iter()
         .map(|key| format!("{SSH_KEY_ENV}={key}"))
         .collect();
-    if !spec.gpu_uuids.is_empty() {
+    if !spec.gpu_uuids.is_empty() && spec.gpu_attach != GpuAttach::None {
         env.push(format!(
             "NVIDIA_VISIBLE_DEVICES={}",
             spec.gpu_uuids.join(",")
         ));
     }
-    ContainerCreateBody {
-        image: Some(spec.image.clone()),
-        labels: Some(labels),
-        env: Some(env),
-        exposed_ports: Some(vec![SSH_PORT.into()]),
-        host_config: Some(HostConfig {
-            binds: Some(vec![format!("{}:/workspace", volume_name(&spec.rental))]),
-            port_bindings: Some(port_bindings),
-            device_requests,
-            ulimits: Some(vec![
-                ulimit("nofile", spec.limits.nofile),
-                ulimit("nproc", spec.limits.nproc),
-            ]),
-            pids_limit: Some(spec.limits.pids),
-            init: Some(true),
-            ..HostConfig::default()
-        }),
-        ..ContainerCreateBody::default()
+    let memory = spec.share.memory_mib * MIB;
+    let mut host = json!({
+        "Binds": [format!("{}:/workspace", volume_name(&spec.rental))],
+        "PortBindings": { SSH_PORT: [{ "HostIp": spec.ssh_bind_ip, "HostPort": spec.ssh_port.to_string() }] },
+        "NetworkMode": network_name(&spec.rental),
+        "Memory": memory,
+        // equal to Memory: no swap, so a memory hog meets the OOM killer, not the host's disk
+        "MemorySwap": memory,
+        "NanoCpus": (spec.share.cpus * 1e9).round() as i64,
+        "ShmSize": spec.share.shm_mib * MIB,
+        "PidsLimit": spec.limits.pids,
+        "Ulimits": [
+            { "Name": "nofile", "Soft": spec.limits.nofile.0, "Hard": spec.limits.nofile.1 },
+            { "Name": "nproc", "Soft": spec.limits.nproc.0, "Hard": spec.limits.nproc.1 },
+        ],
+        "CapDrop": ["ALL"],
+        "CapAdd": CAPABILITIES,
+        "SecurityOpt": ["no-new-privileges"],
+        "Init": true,
+    });
+    if let Some(cpuset) = &spec.share.cpuset {
+        host["CpusetCpus"] = json!(cpuset);
     }
+    if let Some(mems) = &spec.share.mems {
+        host["CpusetMems"] = json!(mems);
+    }
+    if !spec.gpu_uuids.is_empty() {
+        match spec.gpu_attach {
+            GpuAttach::DeviceRequest => {
+                host["DeviceRequests"] = json!([{
+                    "Driver": "nvidia",
+                    "DeviceIDs": spec.gpu_uuids,
+                    "Capabilities": [["gpu"]],
+                }]);
+            }
+            GpuAttach::Cdi => {
+                let devices: Vec<Value> = spec
+                    .gpu_uuids
+                    .iter()
+                    .map(|uuid| {
+                        json!({
+                            "PathOnHost": format!("nvidia.com/gpu={uuid}"),
+                            "PathInContainer": "",
+                            "CgroupPermissions": "rwm",
+                        })
+                    })
+                    .collect();
+                host["Devices"] = json!(devices);
+            }
+            GpuAttach::None => {}
+        }
+    }
+    json!({
+        "Image": spec.image,
+        "Labels": labels(spec),
+        "Env": env,
+        "ExposedPorts": { SSH_PORT: {} },
+        "HostConfig": host,
+    })
+}
+
+/// The rental's network: a bridge of its own. Podman's netavark isolates networks created with
+/// `isolate`; Docker isolates bridge networks from each other by default.
+pub fn network_body(spec: &InstanceSpec, podman: bool) -> Value {
+    let options = if podman {
+        json!({ "isolate": "true" })
+    } else {
+        json!({})
+    };
+    json!({
+        "Name": network_name(&spec.rental),
+        "Driver": "bridge",
+        "CheckDuplicate": true,
+        "Labels": labels(spec),
+        "Options": options,
+    })
+}
+
+/// The rental's `/workspace`: its sized filesystem image, mounted through a loop device.
+pub fn volume_body(spec: &InstanceSpec, image: &std::path::Path) -> Value {
+    json!({
+        "Name": volume_name(&spec.rental),
+        "Driver": "local",
+        "DriverOpts": { "type": "ext4", "device": image.display().to_string(), "o": "loop" },
+        "Labels": labels(spec),
+    })
+}
+
+fn instance_of(rental: Pubkey, details: &ContainerDetails) -> Instance {
+    let labels = details.config.labels.clone().unwrap_or_default();
+    let ssh_port = details
+        .network
+        .ports
+        .as_ref()
+        .and_then(|p| p.get(SSH_PORT).cloned().flatten())
+        .and_then(|b| b.into_iter().find_map(|b| b.host_port.parse().ok()));
+    Instance {
+        rental,
+        node: labels.get(LABEL_NODE).and_then(|n| n.parse().ok()),
+        cluster: labels.get(LABEL_CLUSTER).cloned(),
+        gpus: gpus_label(labels.get(LABEL_GPUS)),
+        container_id: details.id.clone(),
+        state: details.state.status.clone(),
+        running: details.state.running,
+        ssh_port,
+    }
+}
+
+fn gpus_label(label: Option<&String>) -> Vec<String> {
+    label
+        .map(|g| {
+            g.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A container engine that runs rentals' instances.
 pub trait Runtime: Send + Sync {
-    /// Every instance labelled with `provider`.
+    /// Every instance of `cluster` (labelled with it), running or not.
     fn list(
         &self,
-        provider: &Pubkey,
+        cluster: &str,
     ) -> impl std::future::Future<Output = Result<Vec<Instance>, RuntimeError>> + Send;
-    /// Makes the instance exist and run: inspect → create (with its volume) → start.
+    /// The rental's instance as it is now.
+    fn inspect(
+        &self,
+        rental: &Pubkey,
+    ) -> impl std::future::Future<Output = Result<Option<Instance>, RuntimeError>> + Send;
+    /// Makes the instance exist and run: network, workspace, container, start.
     fn ensure(
         &self,
         spec: &InstanceSpec,
     ) -> impl std::future::Future<Output = Result<Instance, RuntimeError>> + Send;
-    /// Stops and removes the instance and wipes its volume; nothing to do is not an error.
+    /// Checks inside the running instance that it sees exactly `expected` GPUs.
+    fn verify_gpus(
+        &self,
+        rental: &Pubkey,
+        expected: &[String],
+    ) -> impl std::future::Future<Output = Result<(), RuntimeError>> + Send;
+    /// Stops and removes the instance, its network, volume and workspace image; nothing to do
+    /// is not an error.
     fn remove(
         &self,
         rental: &Pubkey,
     ) -> impl std::future::Future<Output = Result<(), RuntimeError>> + Send;
+    /// Rentals of `cluster` that still have a volume, network or workspace image.
+    fn leftovers(
+        &self,
+        cluster: &str,
+    ) -> impl std::future::Future<Output = Result<HashSet<Pubkey>, RuntimeError>> + Send;
+    /// Whether the engine answers.
+    fn ping(&self) -> impl std::future::Future<Output = Result<(), RuntimeError>> + Send;
 }
 
 /// The Docker Engine API, as served by Docker or Podman.
 #[derive(Clone)]
 pub struct DockerRuntime {
-    docker: Docker,
-}
-
-fn status(e: &EngineError) -> Option<u16> {
-    match e {
-        EngineError::DockerResponseServerError { status_code, .. } => Some(*status_code),
-        _ => None,
-    }
+    engine: Engine,
+    version: EngineVersion,
+    workspaces: Workspaces,
 }
 
 impl DockerRuntime {
-    pub fn connect(endpoint: &str) -> Result<Self, RuntimeError> {
-        let docker = if let Some(path) = endpoint.strip_prefix("unix://") {
-            Docker::connect_with_unix(path, 120, &API_VERSION)?
-        } else if endpoint.starts_with("tcp://") || endpoint.starts_with("http://") {
-            Docker::connect_with_http(endpoint, 120, &API_VERSION)?
-        } else {
-            return Err(RuntimeError::Endpoint(endpoint.into()));
-        };
-        Ok(Self { docker })
+    pub async fn connect(endpoint: &str, workspaces: Workspaces) -> Result<Self, RuntimeError> {
+        let engine = Engine::connect(endpoint)?;
+        let version = engine.version().await?;
+        Ok(Self {
+            engine,
+            version,
+            workspaces,
+        })
     }
 
-    pub async fn version(&self) -> Result<String, RuntimeError> {
-        let v = self.docker.version().await?;
-        Ok(format!(
-            "{} {} (API {})",
-            v.platform.map(|p| p.name).unwrap_or_default(),
-            v.version.unwrap_or_default(),
-            v.api_version.unwrap_or_default()
-        ))
+    pub fn version(&self) -> &EngineVersion {
+        &self.version
     }
 
-    async fn inspect(&self, rental: &Pubkey) -> Result<Option<Instance>, RuntimeError> {
-        match self
-            .docker
-            .inspect_container(&container_name(rental), None)
-            .await
-        {
-            Ok(c) => {
-                let running = c.state.as_ref().and_then(|s| s.running).unwrap_or(false);
-                let ssh_port = c
-                    .network_settings
-                    .and_then(|n| n.ports)
-                    .and_then(|p| p.get(SSH_PORT).cloned().flatten())
-                    .and_then(|b| b.into_iter().find_map(|b| b.host_port?.parse().ok()));
-                let node = c
-                    .config
-                    .and_then(|c| c.labels)
-                    .and_then(|l| l.get(LABEL_NODE).and_then(|n| n.parse().ok()));
-                Ok(Some(Instance {
-                    rental: *rental,
-                    node,
-                    container_id: c.id.unwrap_or_default(),
-                    running,
-                    ssh_port,
-                }))
-            }
-            Err(e) if status(&e) == Some(404) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     async fn create(&self, spec: &InstanceSpec) -> Result<(), RuntimeError> {
-        let volume = VolumeCreateRequest {
-            name: Some(volume_name(&spec.rental)),
-            labels: Some(HashMap::from([(
-                LABEL_RENTAL.to_string(),
-                spec.rental.to_string(),
-            )])),
-            ..VolumeCreateRequest::default()
-        };
-        match self.docker.create_volume(volume).await {
-            Ok(_) => {}
-            Err(e) if status(&e) == Some(409) => {} // kept from an earlier start of this rental
-            Err(e) => return Err(e.into()),
-        }
-        let options = CreateContainerOptions {
-            name: Some(container_name(&spec.rental)),
-            ..Default::default()
-        };
+        // Docker answers 409; Podman answers 500 "... already exists" for networks.
+        let exists =
+            |e: &EngineError| e.status() == Some(409) || e.message().contains("already exists");
         match self
-            .docker
-            .create_container(Some(options), container_body(spec))
+            .engine
+            .create_network(&network_body(spec, self.version.is_podman()))
             .await
         {
-            Ok(_) => Ok(()),
-            Err(e) if status(&e) == Some(409) => Ok(()), // created by a run that crashed before start
-            Err(e) if status(&e) == Some(404) => {
+            Ok(()) => {}
+            Err(e) if exists(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let image = self
+            .workspaces
+            .ensure(&spec.rental, spec.share.workspace_mib)?;
+        match self.engine.create_volume(&volume_body(spec, &image)).await {
+            Ok(()) => {}
+            Err(e) if exists(&e) => {} // kept from an earlier start of this rental
+            Err(e) => return Err(e.into()),
+        }
+        match self
+            .engine
+            .create_container(&container_name(&spec.rental), &container_body(spec))
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if exists(&e) => Ok(()), // created by a run that crashed before start
+            Err(e) if e.status() == Some(404) => {
                 Err(RuntimeError::ImageMissing(spec.image.clone()))
+            }
+            Err(e) if e.status() == Some(400) => {
+                Err(RuntimeError::InvalidSpec(e.message().to_string()))
             }
             Err(e) => Err(e.into()),
         }
@@ -265,18 +420,13 @@ impl DockerRuntime {
 }
 
 impl Runtime for DockerRuntime {
-    async fn list(&self, provider: &Pubkey) -> Result<Vec<Instance>, RuntimeError> {
-        let filters = HashMap::from([(
-            "label".to_string(),
-            vec![format!("{LABEL_PROVIDER}={provider}")],
-        )]);
-        let options = ListContainersOptions {
-            all: true,
-            filters: Some(filters),
-            ..Default::default()
-        };
+    async fn list(&self, cluster: &str) -> Result<Vec<Instance>, RuntimeError> {
         let mut instances = Vec::new();
-        for summary in self.docker.list_containers(Some(options)).await? {
+        for summary in self
+            .engine
+            .list_containers(&[(LABEL_CLUSTER, cluster)])
+            .await?
+        {
             let labels = summary.labels.unwrap_or_default();
             let Some(rental) = labels.get(LABEL_RENTAL).and_then(|r| r.parse().ok()) else {
                 continue;
@@ -290,15 +440,23 @@ impl Runtime for DockerRuntime {
             instances.push(Instance {
                 rental,
                 node: labels.get(LABEL_NODE).and_then(|n| n.parse().ok()),
-                container_id: summary.id.unwrap_or_default(),
-                running: summary
-                    .state
-                    .map(|s| s.to_string() == "running")
-                    .unwrap_or(false),
+                cluster: labels.get(LABEL_CLUSTER).cloned(),
+                gpus: gpus_label(labels.get(LABEL_GPUS)),
+                container_id: summary.id,
+                running: summary.state == "running",
+                state: summary.state,
                 ssh_port,
             });
         }
         Ok(instances)
+    }
+
+    async fn inspect(&self, rental: &Pubkey) -> Result<Option<Instance>, RuntimeError> {
+        Ok(self
+            .engine
+            .inspect_container(&container_name(rental))
+            .await?
+            .map(|details| instance_of(*rental, &details)))
     }
 
     async fn ensure(&self, spec: &InstanceSpec) -> Result<Instance, RuntimeError> {
@@ -307,58 +465,128 @@ impl Runtime for DockerRuntime {
             Some(_) => {}
             None => self.create(spec).await?,
         }
-        match self
-            .docker
-            .start_container(&container_name(&spec.rental), None)
-            .await
-        {
+        let name = container_name(&spec.rental);
+        match self.engine.start_container(&name).await {
             Ok(()) => {}
-            Err(e) if status(&e) == Some(304) => {} // already started
-            Err(e) if matches!(status(&e), Some(400 | 500)) => {
-                return Err(RuntimeError::StartRefused(e.to_string()))
+            Err(e) if e.status() == Some(304) => {} // already started
+            Err(e @ EngineError::Api { .. }) => {
+                // A port another process took since it was chosen: drop the container (not
+                // its workspace) so the next attempt is created with another port.
+                if e.message().contains("address already in use") {
+                    let _ = self.engine.remove_container(&name).await;
+                }
+                return Err(RuntimeError::StartFailed(e.to_string()));
             }
             Err(e) => return Err(e.into()),
         }
         // Read back for the port the engine published.
         self.inspect(&spec.rental)
             .await?
-            .ok_or_else(|| RuntimeError::StartRefused("the container vanished after start".into()))
+            .ok_or_else(|| RuntimeError::StartFailed("the container vanished after start".into()))
+    }
+
+    async fn verify_gpus(&self, rental: &Pubkey, expected: &[String]) -> Result<(), RuntimeError> {
+        let query = ["nvidia-smi", "--query-gpu=uuid", "--format=csv,noheader"];
+        let (seen, detail) = match self.engine.exec(&container_name(rental), &query).await {
+            Ok(out) if out.exit_code == 0 => (
+                out.stdout
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string)
+                    .collect::<Vec<_>>(),
+                String::new(),
+            ),
+            Ok(out) => (
+                Vec::new(),
+                format!(
+                    " (nvidia-smi exited {}: {})",
+                    out.exit_code,
+                    out.stderr.trim()
+                ),
+            ),
+            // exec of a missing binary: Docker answers the start, Podman refuses the create
+            Err(EngineError::Api { message, .. }) => (
+                Vec::new(),
+                format!(" (nvidia-smi could not run: {message})"),
+            ),
+            Err(e) => return Err(e.into()),
+        };
+        let (want, got): (HashSet<&String>, HashSet<&String>) =
+            (expected.iter().collect(), seen.iter().collect());
+        if want == got && seen.len() == expected.len() {
+            return Ok(());
+        }
+        Err(RuntimeError::GpuMismatch {
+            expected: expected.to_vec(),
+            seen,
+            detail,
+        })
     }
 
     async fn remove(&self, rental: &Pubkey) -> Result<(), RuntimeError> {
         let name = container_name(rental);
-        let stop = StopContainerOptions {
-            t: Some(5),
-            ..Default::default()
-        };
-        match self.docker.stop_container(&name, Some(stop)).await {
+        let gone = |e: &EngineError| matches!(e.status(), Some(304 | 404));
+        match self.engine.stop_container(&name, 5).await {
             Ok(()) => {}
-            Err(e) if matches!(status(&e), Some(304 | 404)) => {}
+            Err(e) if gone(&e) => {}
             Err(e) => return Err(e.into()),
         }
-        let options = RemoveContainerOptions {
-            force: true,
-            v: true,
-            ..Default::default()
-        };
-        match self.docker.remove_container(&name, Some(options)).await {
+        match self.engine.remove_container(&name).await {
             Ok(()) => {}
-            Err(e) if status(&e) == Some(404) => {}
+            Err(e) if gone(&e) => {}
             Err(e) => return Err(e.into()),
         }
         // The tenant's /workspace goes with the rental: the next tenant starts from nothing.
-        match self
-            .docker
-            .remove_volume(
-                &volume_name(rental),
-                None::<bollard::query_parameters::RemoveVolumeOptions>,
-            )
-            .await
-        {
+        match self.engine.remove_volume(&volume_name(rental)).await {
+            Ok(()) => {}
+            Err(e) if gone(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.workspaces.remove(rental)?;
+        match self.engine.remove_network(&network_name(rental)).await {
             Ok(()) => Ok(()),
-            Err(e) if status(&e) == Some(404) => Ok(()),
+            Err(e) if gone(&e) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    async fn leftovers(&self, cluster: &str) -> Result<HashSet<Pubkey>, RuntimeError> {
+        let filter = [(LABEL_CLUSTER, cluster)];
+        let rental_of = |labels: Option<HashMap<String, String>>| {
+            labels.and_then(|l| l.get(LABEL_RENTAL).and_then(|r| r.parse::<Pubkey>().ok()))
+        };
+        let mut rentals: HashSet<Pubkey> = self
+            .engine
+            .list_volumes(&filter)
+            .await?
+            .into_iter()
+            .filter_map(|v| rental_of(v.labels))
+            .collect();
+        rentals.extend(
+            self.engine
+                .list_networks(&filter)
+                .await?
+                .into_iter()
+                .filter_map(|n| rental_of(n.labels)),
+        );
+        rentals.extend(self.workspaces.list());
+        Ok(rentals)
+    }
+
+    async fn ping(&self) -> Result<(), RuntimeError> {
+        Ok(self.engine.ping().await?)
+    }
+}
+
+/// Where to dial an instance's published port from this host: the bind address itself, or
+/// loopback when it binds every address (the public host may be a NAT address this host
+/// cannot reach).
+pub fn probe_host(bind_ip: &str) -> String {
+    match bind_ip {
+        "0.0.0.0" | "" => "127.0.0.1".into(),
+        "::" | "[::]" => "::1".into(),
+        ip => ip.trim_start_matches('[').trim_end_matches(']').into(),
     }
 }
 
@@ -374,60 +602,117 @@ pub async fn ssh_ready(host: &str, port: u16, timeout: Duration) -> bool {
     matches!(tokio::time::timeout(timeout, probe).await, Ok(Some(true)))
 }
 
+/// The first port of `range` that no instance uses and that can be bound on `bind_ip` now.
+pub fn free_ssh_port(range: (u16, u16), bind_ip: &str, in_use: &HashSet<u16>) -> Option<u16> {
+    (range.0..=range.1).find(|port| {
+        !in_use.contains(port) && std::net::TcpListener::bind((probe_host(bind_ip), *port)).is_ok()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_container_spec_carries_gpus_key_volume_and_limits() {
-        let rental = Pubkey::new_unique();
-        let spec = InstanceSpec {
-            rental,
+    fn spec() -> InstanceSpec {
+        InstanceSpec {
+            rental: Pubkey::new_unique(),
             node: Pubkey::new_unique(),
             provider: Pubkey::new_unique(),
+            cluster: "cluster-a".into(),
             image: "localhost/calor-instance:x".into(),
             ssh_public_key: Some("ssh-ed25519 AAAA renter".into()),
             gpu_uuids: vec!["GPU-aaaa".into(), "GPU-bbbb".into()],
-            attach_gpus: true,
+            gpu_attach: GpuAttach::DeviceRequest,
             ssh_bind_ip: "0.0.0.0".into(),
+            ssh_port: 40_001,
+            share: Share {
+                memory_mib: 2048,
+                cpus: 1.5,
+                cpuset: Some("0-3".into()),
+                mems: Some("0".into()),
+                shm_mib: 256,
+                workspace_mib: 1024,
+            },
             limits: Limits {
                 nofile: (1024, 20000),
                 nproc: (1024, 1024),
                 pids: 4096,
             },
-        };
-        let body = container_body(&spec);
-        let host = body.host_config.as_ref().unwrap();
-        let gpus = &host.device_requests.as_ref().unwrap()[0];
-        assert_eq!(gpus.driver.as_deref(), Some("nvidia"));
-        assert_eq!(gpus.device_ids.as_ref().unwrap(), &spec.gpu_uuids);
-        assert_eq!(
-            gpus.capabilities.as_ref().unwrap(),
-            &vec![vec!["gpu".to_string()]]
-        );
-        assert_eq!(
-            host.binds.as_ref().unwrap(),
-            &vec![format!("calor-ws-{rental}:/workspace")]
-        );
-        assert!(body
-            .env
-            .as_ref()
-            .unwrap()
-            .contains(&format!("{SSH_KEY_ENV}=ssh-ed25519 AAAA renter")));
-        assert_eq!(
-            body.labels.as_ref().unwrap()[LABEL_RENTAL],
-            rental.to_string()
-        );
-        let ulimits = host.ulimits.as_ref().unwrap();
-        assert_eq!(
-            (ulimits[0].soft, ulimits[0].hard),
-            (Some(1024), Some(20000))
-        );
+        }
+    }
 
-        let without = container_body(&InstanceSpec {
-            attach_gpus: false,
+    #[test]
+    fn the_container_spec_carries_gpus_key_share_isolation_and_labels() {
+        let spec = spec();
+        let body = container_body(&spec);
+        let host = &body["HostConfig"];
+        let gpus = &host["DeviceRequests"][0];
+        assert_eq!(gpus["Driver"], "nvidia");
+        assert_eq!(gpus["DeviceIDs"], json!(["GPU-aaaa", "GPU-bbbb"]));
+        assert_eq!(gpus["Capabilities"], json!([["gpu"]]));
+        assert_eq!(
+            host["Binds"],
+            json!([format!("calor-ws-{}:/workspace", spec.rental)])
+        );
+        assert_eq!(host["NetworkMode"], network_name(&spec.rental));
+        assert_eq!(host["PortBindings"]["22/tcp"][0]["HostPort"], "40001");
+        assert_eq!(host["Memory"], 2048 * MIB);
+        assert_eq!(host["MemorySwap"], 2048 * MIB);
+        assert_eq!(host["NanoCpus"], 1_500_000_000i64);
+        assert_eq!(host["CpusetCpus"], "0-3");
+        assert_eq!(host["CpusetMems"], "0");
+        assert_eq!(host["ShmSize"], 256 * MIB);
+        assert_eq!(host["CapDrop"], json!(["ALL"]));
+        assert_eq!(host["SecurityOpt"], json!(["no-new-privileges"]));
+        assert_eq!(host["Ulimits"][0]["Hard"], 20000);
+        assert!(body["Env"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(format!("{SSH_KEY_ENV}=ssh-ed25519 AAAA renter"))));
+        assert_eq!(body["Labels"][LABEL_CLUSTER], "cluster-a");
+        assert_eq!(body["Labels"][LABEL_GPUS], "GPU-aaaa,GPU-bbbb");
+
+        let cdi = container_body(&InstanceSpec {
+            gpu_attach: GpuAttach::Cdi,
+            ..spec.clone()
+        });
+        assert!(cdi["HostConfig"].get("DeviceRequests").is_none());
+        assert_eq!(
+            cdi["HostConfig"]["Devices"][1]["PathOnHost"],
+            "nvidia.com/gpu=GPU-bbbb"
+        );
+        let none = container_body(&InstanceSpec {
+            gpu_attach: GpuAttach::None,
             ..spec
         });
-        assert!(without.host_config.unwrap().device_requests.is_none());
+        assert!(none["HostConfig"].get("DeviceRequests").is_none());
+        assert!(none["HostConfig"].get("Devices").is_none());
+    }
+
+    #[test]
+    fn networks_are_isolated_on_podman_and_workspaces_are_loop_mounted() {
+        let spec = spec();
+        assert_eq!(network_body(&spec, true)["Options"]["isolate"], "true");
+        assert_eq!(network_body(&spec, false)["Options"], json!({}));
+        let volume = volume_body(&spec, std::path::Path::new("/w/x.ext4"));
+        assert_eq!(volume["DriverOpts"]["device"], "/w/x.ext4");
+        assert_eq!(volume["DriverOpts"]["o"], "loop");
+    }
+
+    #[test]
+    fn probes_dial_the_bind_address_and_ports_come_from_the_range() {
+        assert_eq!(probe_host("0.0.0.0"), "127.0.0.1");
+        assert_eq!(probe_host("10.0.0.5"), "10.0.0.5");
+        assert_eq!(probe_host("::"), "::1");
+        let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let next =
+            free_ssh_port((port, port.saturating_add(5)), "127.0.0.1", &HashSet::new()).unwrap();
+        assert_ne!(next, port, "a bound port is skipped");
+        let in_use = HashSet::from([next]);
+        assert_ne!(
+            free_ssh_port((port, port.saturating_add(5)), "127.0.0.1", &in_use),
+            Some(next)
+        );
     }
 }

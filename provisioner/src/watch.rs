@@ -1,13 +1,18 @@
 //! The provisioner's view of the chain: every rental and node of the program, kept current by
 //! a `programSubscribe` websocket and replaced wholesale by a periodic `getProgramAccounts`
 //! resync. A dropped websocket is reconnected with backoff and followed by a resync, so a
-//! rental opened while it was down is still seen.
-use std::collections::HashMap;
+//! rental opened while it was down is still seen. The same session follows `slotSubscribe`:
+//! slots arrive several times a second, so a socket that delivers none for
+//! `ws_idle_timeout` has stalled silently and is reopened.
+//!
+//! Only changes this cluster can act on wake the reconciler: queued rentals (work to claim),
+//! rentals and nodes of this cluster, regions; every other account is just recorded.
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::Discriminator;
-use calor_client::accounts::{decode, Node, Region, Rental};
+use calor_client::accounts::{decode, Node, Region, Rental, RentalState};
 use calor_client::rpc::Chain;
 use calor_client::{Pubkey, PROGRAM_ID};
 use futures_util::StreamExt;
@@ -34,9 +39,14 @@ pub struct Watcher {
     pub ws_url: String,
     pub resync_every: Duration,
     pub view: Arc<RwLock<ChainView>>,
-    /// Woken on every change, so the reconciler acts without waiting for its timer.
+    /// Woken on every change this cluster can act on, so the reconciler acts without waiting
+    /// for its timer.
     pub changed: Arc<Notify>,
     pub metrics: Arc<Metrics>,
+    /// This cluster's nodes.
+    pub nodes: HashSet<Pubkey>,
+    /// A socket with no slot notification for this long is reopened.
+    pub idle_timeout: Duration,
 }
 
 impl Watcher {
@@ -76,7 +86,7 @@ impl Watcher {
                     self.resync_every
                 }
                 Err(e) => {
-                    self.metrics.rpc_error();
+                    self.metrics.rpc_errors.inc();
                     let wait = backoff.next();
                     tracing::warn!(error = %e, retry_in = ?wait, "resync failed");
                     wait
@@ -101,7 +111,8 @@ impl Watcher {
             let session = self.follow(&reconnected, &mut backoff);
             tokio::select! {
                 ended = session => {
-                    self.metrics.set_ws_connected(false);
+                    self.metrics.ws_connected.set(0);
+                    self.metrics.ws_reconnects.inc();
                     let wait = backoff.next();
                     tracing::warn!(reason = %ended, retry_in = ?wait, "websocket subscription ended; reconnecting");
                     tokio::select! {
@@ -133,48 +144,93 @@ impl Watcher {
                 Ok(subscription) => subscription,
                 Err(e) => return format!("subscribe: {e}"),
             };
-        tracing::info!(url = %self.ws_url, "subscribed to program accounts");
-        self.metrics.set_ws_connected(true);
+        let (mut slots, unsubscribe_slots) = match client.slot_subscribe().await {
+            Ok(subscription) => subscription,
+            Err(e) => return format!("slot subscribe: {e}"),
+        };
+        tracing::info!(url = %self.ws_url, "subscribed to program accounts and slots");
+        self.metrics.ws_connected.set(1);
         backoff.reset();
         // Whatever changed while disconnected is read back by a resync.
         reconnected.notify_one();
-        while let Some(update) = updates.next().await {
-            let Ok(address) = update.value.pubkey.parse::<Pubkey>() else {
-                continue;
-            };
-            let account = update.value.account;
-            let data = account.data.decode().unwrap_or_default();
-            self.apply(address, account.lamports, &data).await;
-        }
-        unsubscribe().await;
-        "the node closed the stream".into()
+        let ended = loop {
+            tokio::select! {
+                update = updates.next() => {
+                    let Some(update) = update else { break "the node closed the stream".to_string() };
+                    let Ok(address) = update.value.pubkey.parse::<Pubkey>() else {
+                        continue;
+                    };
+                    let account = update.value.account;
+                    let data = account.data.decode().unwrap_or_default();
+                    self.apply(address, account.lamports, &data).await;
+                }
+                slot = tokio::time::timeout(self.idle_timeout, slots.next()) => match slot {
+                    Ok(Some(_)) => {}
+                    Ok(None) => break "the node closed the slot stream".to_string(),
+                    Err(_) => break format!("no slot for {:?}: the socket stalled", self.idle_timeout),
+                },
+            }
+        };
+        // A stalled socket may never answer an unsubscribe: do not wait for it.
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            unsubscribe().await;
+            unsubscribe_slots().await;
+        })
+        .await;
+        ended
+    }
+
+    /// Whether a rental matters to this cluster: work it may claim, or one of its own.
+    fn concerns_us(&self, rental: &Rental) -> bool {
+        rental.state() == RentalState::Queued
+            || rental.node().is_some_and(|n| self.nodes.contains(&n))
     }
 
     async fn apply(&self, address: Pubkey, lamports: u64, data: &[u8]) {
         let mut view = self.view.write().await;
         let closed = lamports == 0 || data.is_empty();
-        if closed {
-            view.rentals.remove(&address);
-            view.nodes.remove(&address);
+        let relevant = if closed {
+            let rental = view.rentals.remove(&address);
+            let node = view.nodes.remove(&address);
+            rental.is_some_and(|r| self.concerns_us(&r))
+                || node.is_some_and(|_| self.nodes.contains(&address))
         } else if data.starts_with(Rental::DISCRIMINATOR) {
-            if let Ok(rental) = decode::<Rental>(data) {
-                view.rentals.insert(address, rental);
+            match decode::<Rental>(data) {
+                Ok(rental) => {
+                    let was_ours = view
+                        .rentals
+                        .get(&address)
+                        .is_some_and(|r| self.concerns_us(r));
+                    view.rentals.insert(address, rental);
+                    was_ours || self.concerns_us(&rental)
+                }
+                Err(_) => false,
             }
         } else if data.starts_with(Node::DISCRIMINATOR) {
-            if let Ok(node) = decode::<Node>(data) {
-                view.nodes.insert(address, node);
+            match decode::<Node>(data) {
+                Ok(node) => {
+                    view.nodes.insert(address, node);
+                    self.nodes.contains(&address)
+                }
+                Err(_) => false,
             }
         } else if data.starts_with(Region::DISCRIMINATOR) {
-            if let Ok(r) = decode::<Region>(data) {
-                view.regions
-                    .insert(r.id, (r.latitude_micro_deg, r.longitude_micro_deg));
+            match decode::<Region>(data) {
+                Ok(r) => {
+                    view.regions
+                        .insert(r.id, (r.latitude_micro_deg, r.longitude_micro_deg));
+                    true
+                }
+                Err(_) => false,
             }
         } else {
             return;
-        }
+        };
         self.metrics.set_view(view.rentals.len(), view.nodes.len());
         drop(view);
-        self.changed.notify_one();
+        if relevant {
+            self.changed.notify_one();
+        }
     }
 }
 

@@ -87,6 +87,7 @@ async fn a_rental_runs_until_expiry_and_is_settled_exactly() {
         config_before + split.fee
     );
     assert!(stack.log(0).contains("expired"));
+    stack.assert_clean().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,6 +135,7 @@ async fn an_early_stop_pays_the_served_time_and_refunds_the_rest() {
         renter.balance(&stack).await,
         after_open - fee + rent + split.refund
     );
+    stack.assert_clean().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,6 +165,7 @@ async fn an_instance_that_cannot_start_fails_with_a_full_refund() {
         "{}",
         stack.log(0)
     );
+    stack.assert_clean().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,5 +194,5 @@ async fn a_queued_rental_can_be_cancelled() {
         renter.balance(&stack).await,
         after_open + rental_lamports - fee
     );
-    assert!(stack.containers().await.is_empty());
+    stack.assert_clean().await;
 }

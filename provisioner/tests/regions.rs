@@ -73,6 +73,7 @@ async fn pinned_rentals_go_to_their_region_and_none_is_claimed_twice() {
         })
         .sum::<usize>();
     println!("claims lost to the other cluster (normal, not errors): {claims_lost}");
+    stack.finish(&[unpinned, waiting]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -114,4 +115,5 @@ async fn unpinned_rentals_go_to_the_nearest_region_with_capacity_first() {
         .unwrap();
     assert_eq!(r.node(), Some(stack.clusters[0].nodes[0]), "served in Ohio");
     assert_eq!(stack.containers().await.len(), 3);
+    stack.finish(&[berlin, sf, berlin_2]).await;
 }

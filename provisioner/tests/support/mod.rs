@@ -2,6 +2,7 @@
 //! provisioner processes, the container engine (Podman's Docker API) and a renter.
 //! The tools are started through the repo's own scripts, which install or build them once.
 #![allow(dead_code)]
+pub mod proxy;
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,6 +16,8 @@ use calor_client::{instructions as ix, pda, Pubkey};
 use calor_migrations::{
     bootstrap_protocol, keys, onboard_provider, publish_local_sol_price, NodeSpec, Protocol,
 };
+use calor_provisioner::engine::Engine;
+use calor_provisioner::runtime::{LABEL_PROVIDER, LABEL_RENTAL};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -80,6 +83,41 @@ pub fn tools() -> &'static Tools {
             program_so,
         }
     })
+}
+
+/// The test engine (Podman's Docker API).
+pub fn engine() -> Engine {
+    Engine::connect(&tools().docker_host).unwrap()
+}
+
+/// An image derived from the instance image with one Dockerfile-style change (e.g. another
+/// `CMD`), committed once per base image and change.
+pub async fn derived_image(name: &str, change: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let base = &tools().image;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (base, change).hash(&mut h);
+    let tag = format!("{name}-{:016x}", h.finish());
+    let repo = "localhost/calor-instance-test";
+    let image = format!("{repo}:{tag}");
+    let engine = engine();
+    if engine.image_exists(&image).await.unwrap() {
+        return image;
+    }
+    let container = format!(
+        "calor-derive-{name}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    engine
+        .create_container(&container, &serde_json::json!({ "Image": base }))
+        .await
+        .unwrap();
+    engine.commit(&container, repo, &tag, change).await.unwrap();
+    engine.remove_container(&container).await.unwrap();
+    image
 }
 
 /// A port for a test server: below the kernel's ephemeral range (32768 and up), where the
@@ -188,15 +226,49 @@ pub async fn start_chain(authority: &Pubkey, log: &Path) -> LocalChain {
     }
 }
 
-/// One operator's cluster: its key, provider, region and a running provisioner.
+/// One operator's cluster: its key, provider, region, nodes (one declared GPU each) and a
+/// running provisioner.
 pub struct Cluster {
     pub operator: Keypair,
     pub provider: Pubkey,
     pub nodes: Vec<Pubkey>,
+    pub gpus: Vec<String>,
     pub region: u16,
     pub listen_port: u16,
     pub dir: PathBuf,
     pub process: Option<Proc>,
+}
+
+impl Cluster {
+    /// Node locks, GPU ownership and workspace images of this cluster's provisioners.
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.join("state")
+    }
+
+    /// Workspace images of the cluster's default deployment (cluster id = provider).
+    pub fn workspaces(&self) -> PathBuf {
+        self.state_dir()
+            .join("workspaces")
+            .join(self.provider.to_string())
+    }
+
+    pub fn gpu_file(&self) -> PathBuf {
+        self.dir.join("gpus.toml")
+    }
+
+    /// Rewrites the declared GPU file, marking `unhealthy` GPUs so.
+    pub fn declare_gpus(&self, unhealthy: &[(&str, &str)]) {
+        let mut text = String::new();
+        for uuid in &self.gpus {
+            text.push_str(&format!(
+                "[[gpu]]\nuuid = \"{uuid}\"\nname = \"declared test GPU\"\nmemory_mib = 81559\n"
+            ));
+            if let Some((_, why)) = unhealthy.iter().find(|(u, _)| u == uuid) {
+                text.push_str(&format!("unhealthy = \"{why}\"\n"));
+            }
+        }
+        std::fs::write(self.gpu_file(), text).unwrap();
+    }
 }
 
 pub struct Stack {
@@ -207,6 +279,61 @@ pub struct Stack {
     pub clusters: Vec<Cluster>,
 }
 
+impl Drop for Stack {
+    /// A passing test has removed its tenants (`finish`, `assert_clean`): its directory goes.
+    /// A failing one leaves them running: what carries its providers' labels is removed so
+    /// that later tests and runs start clean, and its directory is kept for the logs, without
+    /// the workspace images.
+    fn drop(&mut self) {
+        for c in &mut self.clusters {
+            c.process.take(); // killed
+        }
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+            return;
+        }
+        let providers: Vec<String> = self
+            .clusters
+            .iter()
+            .map(|c| c.provider.to_string())
+            .collect();
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let engine = engine();
+                for provider in &providers {
+                    let filter = [(LABEL_PROVIDER, provider.as_str())];
+                    for x in engine.list_containers(&filter).await.unwrap_or_default() {
+                        let _ = engine.remove_container(&x.id).await;
+                    }
+                    for v in engine.list_volumes(&filter).await.unwrap_or_default() {
+                        let _ = engine.remove_volume(&v.name).await;
+                    }
+                    for n in engine.list_networks(&filter).await.unwrap_or_default() {
+                        let _ = engine.remove_network(&n.name).await;
+                    }
+                }
+            });
+        });
+        let _ = cleanup.join();
+        remove_workspace_images(&self.dir);
+    }
+}
+
+fn remove_workspace_images(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            remove_workspace_images(&path);
+        } else if path.extension().is_some_and(|e| e == "ext4") {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 /// Provisioner settings a test may change.
 #[derive(Clone)]
 pub struct ProvisionerOptions {
@@ -214,7 +341,20 @@ pub struct ProvisionerOptions {
     pub crash_after: Option<&'static str>,
     pub rpc_url: Option<String>,
     pub ws_url: Option<String>,
+    pub docker_host: Option<String>,
     pub provision_timeout_secs: u64,
+    pub heartbeat_secs: u64,
+    pub resync_secs: u64,
+    /// Node indexes; every node of the cluster when `None`.
+    pub nodes: Option<Vec<u32>>,
+    pub cluster_id: Option<String>,
+    pub gpu_attach: Option<&'static str>,
+    /// The HTTP port; the cluster's own when `None`.
+    pub listen_port: Option<u16>,
+    /// The address renters are told; 127.0.0.1 when `None`.
+    pub public_host: Option<&'static str>,
+    /// More flags, as given.
+    pub extra: Vec<String>,
 }
 
 impl Default for ProvisionerOptions {
@@ -224,14 +364,33 @@ impl Default for ProvisionerOptions {
             crash_after: None,
             rpc_url: None,
             ws_url: None,
+            docker_host: None,
             provision_timeout_secs: 60,
+            heartbeat_secs: 30,
+            resync_secs: 2,
+            nodes: None,
+            cluster_id: None,
+            gpu_attach: None,
+            listen_port: None,
+            public_host: None,
+            extra: Vec::new(),
         }
     }
 }
 
+/// What each test instance gets: small, so that the tests' limits are reached quickly.
+pub const TEST_MEMORY_MIB: u64 = 512;
+pub const TEST_SHM_MIB: u64 = 64;
+pub const TEST_WORKSPACE_MIB: u64 = 64;
+
 impl Stack {
     /// A migrated local chain and one cluster per entry of `regions` (not started yet).
     pub async fn new(name: &str, regions: &[u16]) -> Stack {
+        Stack::with_nodes(name, regions, 1).await
+    }
+
+    /// Like `new`, with `nodes` nodes (one GPU each) per cluster.
+    pub async fn with_nodes(name: &str, regions: &[u16], nodes: usize) -> Stack {
         let dir = temp_dir(name);
         let authority = Keypair::new();
         let local = start_chain(&authority.pubkey(), &dir.join("localnet.log")).await;
@@ -249,33 +408,34 @@ impl Stack {
                 hourly_rate_micro_usd: NODE_RATE_MICRO_USD,
             };
             let endpoint = format!("http://127.0.0.1:{listen_port}");
-            let (provider, nodes) = onboard_provider(
+            let (provider, node_addresses) = onboard_provider(
                 &local.chain,
                 &authority,
                 &operator,
                 region,
                 &endpoint,
-                &[spec],
+                &vec![spec; nodes],
             )
             .await
             .expect("onboard");
             let cdir = dir.join(format!("cluster-{}", operator.pubkey()));
             std::fs::create_dir_all(&cdir).unwrap();
             keys::write(&cdir.join("operator.json"), &operator).unwrap();
-            std::fs::write(
-                cdir.join("gpus.toml"),
-                format!("[[gpu]]\nuuid = \"GPU-{}\"\nname = \"declared test GPU\"\nmemory_mib = 81559\n", operator.pubkey()),
-            )
-            .unwrap();
-            clusters.push(Cluster {
+            let gpus = (0..nodes)
+                .map(|i| format!("GPU-{}-{i}", operator.pubkey()))
+                .collect();
+            let cluster = Cluster {
                 operator,
                 provider,
-                nodes,
+                nodes: node_addresses,
+                gpus,
                 region,
                 listen_port,
                 dir: cdir,
                 process: None,
-            });
+            };
+            cluster.declare_gpus(&[]);
+            clusters.push(cluster);
         }
         Stack {
             dir,
@@ -292,6 +452,19 @@ impl Stack {
 
     /// Starts (or restarts) cluster `i`'s provisioner.
     pub fn start_provisioner(&mut self, i: usize, options: &ProvisionerOptions) {
+        self.clusters[i].process = None;
+        let process = self.spawn_provisioner(i, options, "provisioner.log");
+        self.clusters[i].process = Some(process);
+    }
+
+    /// A provisioner process for cluster `i` logging to `log_name` in the cluster's directory
+    /// (the caller keeps it; dropping it kills it).
+    pub fn spawn_provisioner(
+        &self,
+        i: usize,
+        options: &ProvisionerOptions,
+        log_name: &str,
+    ) -> Proc {
         let t = tools();
         let rpc_url = options
             .rpc_url
@@ -301,38 +474,76 @@ impl Stack {
             .ws_url
             .clone()
             .unwrap_or_else(|| self.local.ws_url());
-        let c = &mut self.clusters[i];
-        c.process = None;
+        let c = &self.clusters[i];
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(c.dir.join("provisioner.log"))
+            .open(c.dir.join(log_name))
             .unwrap();
+        let nodes = options
+            .nodes
+            .clone()
+            .unwrap_or_else(|| (0..c.nodes.len() as u32).collect());
+        let nodes: Vec<String> = nodes.iter().map(u32::to_string).collect();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_calor-provisioner"));
         cmd.env("RUST_LOG", "info,calor_provisioner=debug")
-            .env("DOCKER_HOST", &t.docker_host)
+            .env(
+                "DOCKER_HOST",
+                options.docker_host.as_deref().unwrap_or(&t.docker_host),
+            )
             .env_remove("CALOR_CRASH_AFTER")
+            .env_remove("CALOR_CONFIG")
             .args(["--rpc-url", &rpc_url, "--ws-url", &ws_url])
             .arg("--operator-keypair")
             .arg(c.dir.join("operator.json"))
-            .args(["--region", &c.region.to_string(), "--nodes", "0"])
+            .args([
+                "--region",
+                &c.region.to_string(),
+                "--nodes",
+                &nodes.join(","),
+            ])
             .args([
                 "--instance-image",
                 options.image.as_deref().unwrap_or(&t.image),
             ])
             .args(["--gpu-inventory", "declared", "--gpu-inventory-file"])
-            .arg(c.dir.join("gpus.toml"))
-            .args(["--ssh-bind-ip", "127.0.0.1", "--public-host", "127.0.0.1"])
-            .args(["--listen", &format!("127.0.0.1:{}", c.listen_port)])
+            .arg(c.gpu_file())
+            .args(["--gpu-attach", options.gpu_attach.unwrap_or("none")])
+            .arg("--state-dir")
+            .arg(c.state_dir())
+            .args([
+                "--ssh-bind-ip",
+                "127.0.0.1",
+                "--public-host",
+                options.public_host.unwrap_or("127.0.0.1"),
+            ])
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{}", options.listen_port.unwrap_or(c.listen_port)),
+            ])
+            .args([
+                "--memory-mib",
+                &TEST_MEMORY_MIB.to_string(),
+                "--cpus",
+                "1",
+                "--shm-mib",
+                &TEST_SHM_MIB.to_string(),
+                "--workspace-mib",
+                &TEST_WORKSPACE_MIB.to_string(),
+            ])
             .args([
                 "--reconcile-ms",
                 "300",
                 "--resync-secs",
-                "2",
+                &options.resync_secs.to_string(),
                 "--heartbeat-secs",
-                "30",
+                &options.heartbeat_secs.to_string(),
                 "--fallback-delay-secs",
                 "3",
+                "--sweep-secs",
+                "2",
+                "--ws-idle-timeout-secs",
+                "4",
             ])
             .args([
                 "--compute-unit-price",
@@ -340,12 +551,16 @@ impl Stack {
                 "--provision-timeout-secs",
                 &options.provision_timeout_secs.to_string(),
             ])
+            .args(&options.extra)
             .stdout(log.try_clone().unwrap())
             .stderr(log);
+        if let Some(id) = &options.cluster_id {
+            cmd.args(["--cluster-id", id]);
+        }
         if let Some(step) = options.crash_after {
             cmd.env("CALOR_CRASH_AFTER", step);
         }
-        c.process = Some(Proc(cmd.spawn().expect("start the provisioner")));
+        Proc(cmd.spawn().expect("start the provisioner"))
     }
 
     pub fn log(&self, i: usize) -> String {
@@ -409,17 +624,89 @@ impl Stack {
         }
     }
 
-    /// Labelled containers of every cluster, as the engine lists them.
+    /// Labelled containers of every cluster, as the engine lists them: (rental, provider,
+    /// running).
     pub async fn containers(&self) -> Vec<(Pubkey, Pubkey, bool)> {
-        use calor_provisioner::runtime::{DockerRuntime, Runtime};
-        let engine = DockerRuntime::connect(&tools().docker_host).unwrap();
+        let engine = engine();
         let mut all = Vec::new();
         for c in &self.clusters {
-            for i in engine.list(&c.provider).await.unwrap() {
-                all.push((i.rental, c.provider, i.running));
+            let provider = c.provider.to_string();
+            for summary in engine
+                .list_containers(&[(LABEL_PROVIDER, &provider)])
+                .await
+                .unwrap()
+            {
+                let rental = summary.labels.unwrap_or_default()[LABEL_RENTAL]
+                    .parse()
+                    .unwrap();
+                all.push((rental, c.provider, summary.state == "running"));
             }
         }
         all
+    }
+
+    /// Ends `rentals` (the clock moved past the last one's end), waits for each to be settled,
+    /// and asserts that nothing is left behind.
+    pub async fn finish(&self, rentals: &[Pubkey]) {
+        let mut last_end = 0;
+        for r in rentals {
+            if let Some(rental) = self.rental(r).await {
+                last_end = last_end.max(rental.ends_at);
+            }
+        }
+        if last_end > 0 {
+            self.time_travel(last_end + 1).await;
+        }
+        for r in rentals {
+            self.wait_rental(r, "settled", Duration::from_secs(60), is_gone)
+                .await;
+        }
+        self.assert_clean().await;
+    }
+
+    /// Asserts that nothing of this stack's clusters is left in the engine or on disk: no
+    /// container, volume, network or workspace image.
+    pub async fn assert_clean(&self) {
+        let engine = engine();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut left = Vec::new();
+            for c in &self.clusters {
+                let provider = c.provider.to_string();
+                let filter = [(LABEL_PROVIDER, provider.as_str())];
+                for x in engine.list_containers(&filter).await.unwrap() {
+                    left.push(format!("container {}", x.id));
+                }
+                for v in engine.list_volumes(&filter).await.unwrap() {
+                    left.push(format!("volume {}", v.name));
+                }
+                for n in engine.list_networks(&filter).await.unwrap() {
+                    left.push(format!("network {}", n.name));
+                }
+                let deployments = std::fs::read_dir(c.state_dir().join("workspaces"));
+                for deployment in deployments.into_iter().flatten().flatten() {
+                    for e in std::fs::read_dir(deployment.path())
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                    {
+                        left.push(format!("workspace image {}", e.path().display()));
+                    }
+                }
+            }
+            if left.is_empty() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "left behind: {left:?}; logs:\n{}",
+                (0..self.clusters.len())
+                    .map(|i| self.log(i))
+                    .collect::<Vec<_>>()
+                    .join("\n-----\n")
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// Sends a transaction signed by `payer` and returns the fee it paid (from the node's record).
@@ -607,6 +894,21 @@ pub async fn wait_ssh_port(cluster: &Cluster, rental: &Pubkey) -> u16 {
             "no SSH port reported for {rental}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The rental's SSH port once its sshd lets `renter` in (an instance just restarted is
+/// running a moment before its sshd listens).
+pub async fn wait_ssh(cluster: &Cluster, renter: &Renter, rental: &Pubkey) -> u16 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(port) = ssh_port(cluster, rental).await {
+            if renter.ssh(port, "true").status.success() {
+                return port;
+            }
+        }
+        assert!(Instant::now() < deadline, "no SSH into {rental}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
