@@ -491,6 +491,30 @@ pub fn settle_calor(
     )
 }
 
+/// The associated token program's `CreateIdempotent`: `wallet`'s associated token account of
+/// `mint`, its rent paid by `payer`; does nothing if the account exists.
+pub fn create_associated_token(
+    payer: Pubkey,
+    wallet: Pubkey,
+    mint: Pubkey,
+    token_program: Pubkey,
+) -> Instruction {
+    use crate::AccountMeta;
+    const CREATE_IDEMPOTENT: u8 = 1;
+    Instruction {
+        program_id: pda::ASSOCIATED_TOKEN_PROGRAM,
+        accounts: vec![
+            AccountMeta::new(payer, true),
+            AccountMeta::new(pda::associated_token(&wallet, &mint, &token_program), false),
+            AccountMeta::new_readonly(wallet, false),
+            AccountMeta::new_readonly(mint, false),
+            AccountMeta::new_readonly(system_program::ID, false),
+            AccountMeta::new_readonly(token_program, false),
+        ],
+        data: vec![CREATE_IDEMPOTENT],
+    }
+}
+
 /// `claim_refund`: pays a held refund into `renter_token` (a Calor account of the renter).
 pub fn claim_refund(
     rental: Pubkey,

@@ -190,6 +190,33 @@ pub struct NodeSpec {
     pub hourly_rate_micro_usd: u64,
 }
 
+/// Local chains: gives `wallet` `amount` Calor base units in its associated token account
+/// (created, paid by `payer`, if missing), minted by `authority` (the local mint's authority).
+/// Returns the account.
+pub async fn fund_calor(
+    chain: &Chain,
+    authority: &Keypair,
+    mint: &Pubkey,
+    payer: &Keypair,
+    wallet: &Pubkey,
+    amount: u64,
+) -> Result<Pubkey> {
+    let account = pda::associated_token(wallet, mint, &spl_token::ID);
+    let create = ix::create_associated_token(payer.pubkey(), *wallet, *mint, spl_token::ID);
+    let mint_to = spl_token::instruction::mint_to(
+        &spl_token::ID,
+        mint,
+        &account,
+        &authority.pubkey(),
+        &[],
+        amount,
+    )?;
+    chain
+        .send("fund with Calor", &[create, mint_to], payer, &[authority])
+        .await?;
+    Ok(account)
+}
+
 /// Registers `operator` as a provider in `region`, approves it (as the protocol authority)
 /// and lists `nodes` that are not listed yet. Returns the provider and node addresses.
 pub async fn onboard_provider(

@@ -904,8 +904,12 @@ impl<R: Runtime + 'static> Controller<R> {
             return Ok(());
         }
         let parties = SettleParties::of(&rental);
-        let (label, instruction) = match rental.payment() {
-            PaymentKind::Sol => ("settle_sol", ix::settle_sol(address, parties)),
+        let mut instructions = Vec::with_capacity(2);
+        let label = match rental.payment() {
+            PaymentKind::Sol => {
+                instructions.push(ix::settle_sol(address, parties));
+                "settle_sol"
+            }
             PaymentKind::Calor => {
                 let (mint, program) = (self.cluster.calor_mint, self.cluster.token_program);
                 let ata =
@@ -914,13 +918,28 @@ impl<R: Runtime + 'static> Controller<R> {
                     renter_token: ata(&rental.renter),
                     provider_token: parties.payee.map(|payee| ata(&payee)),
                 };
-                (
-                    "settle_calor",
-                    ix::settle_calor(address, parties, mint, program, payouts),
-                )
+                // The provider is paid now, not when its payout wallet gets a Calor account:
+                // the operator creates that account (rent ~0.002 SOL, once) if it is missing.
+                if let (Some(payee), Some(account)) = (parties.payee, payouts.provider_token) {
+                    if self.chain.balance(&account).await? == 0 {
+                        instructions.push(ix::create_associated_token(
+                            self.cluster.operator.pubkey(),
+                            payee,
+                            mint,
+                            program,
+                        ));
+                    }
+                }
+                instructions.push(ix::settle_calor(address, parties, mint, program, payouts));
+                "settle_calor"
             }
         };
-        match self.send(label, instruction).await {
+        let sent = self
+            .chain
+            .send(label, &instructions, &self.cluster.operator, &[])
+            .await
+            .map(|_| ());
+        match sent {
             Ok(()) => {
                 self.metrics.rentals_settled.inc();
                 self.ssh_keys
@@ -1110,14 +1129,20 @@ impl<R: Runtime + 'static> Controller<R> {
         *self.faults.write().await = faults;
         *self.withheld.write().await = withheld;
 
+        // The batches go out together: a round takes one confirmation, not one per batch.
+        let sends = instructions
+            .chunks(HEARTBEAT_BATCH)
+            .map(|batch| async move {
+                let (batch, beats): (Vec<_>, Vec<_>) = batch.iter().cloned().unzip();
+                let sent = self
+                    .chain
+                    .send("node_heartbeat", &batch, &self.cluster.operator, &[])
+                    .await;
+                (sent, beats)
+            });
         let mut first_error = None;
-        for batch in instructions.chunks(HEARTBEAT_BATCH) {
-            let (batch, beats): (Vec<_>, Vec<_>) = batch.iter().cloned().unzip();
-            match self
-                .chain
-                .send("node_heartbeat", &batch, &self.cluster.operator, &[])
-                .await
-            {
+        for (sent, beats) in futures_util::future::join_all(sends).await {
+            match sent {
                 Ok(_) => {
                     self.metrics.heartbeat_transactions.inc();
                     let beats: Vec<u32> = beats.into_iter().flatten().collect();

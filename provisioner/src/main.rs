@@ -229,9 +229,13 @@ async fn main() -> Result<()> {
     let beat = controller.clone();
     let (heartbeat_every, mut stop) = (settings.heartbeat, stop_rx.clone());
     tasks.spawn(async move {
+        // One round per period, start to start, however long a round's confirmations take.
+        let mut every = tokio::time::interval(heartbeat_every);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await; // the first round ran above
         loop {
             tokio::select! {
-                _ = tokio::time::sleep(heartbeat_every) => {}
+                _ = every.tick() => {}
                 _ = stop.changed() => return,
             }
             let health = gpus.health();

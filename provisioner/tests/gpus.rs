@@ -241,5 +241,26 @@ async fn a_failed_gpu_takes_its_node_offline_until_it_recovers() {
     })
     .await;
     let _ = running;
-    stack.finish(&[rental]).await;
+    stack.wait_rental(&rental, "settled", WAIT, is_gone).await;
+
+    // A GPU that fails under a running tenant ends the rental: completed, so the renter pays
+    // only the time served, and settled.
+    let second = renter.open(&stack, None).await;
+    stack
+        .wait_rental(&second, "running", WAIT, is_state(RentalState::Running))
+        .await;
+    stack.clusters[0].declare_gpus(&[(&gpu, "uncorrected ECC errors")]);
+    stack.wait_rental(&second, "settled", WAIT, is_gone).await;
+    let metrics = http_get(stack.clusters[0].listen_port, "/metrics")
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("calor_rentals_completed_early_total{reason=\"gpu_fault\"} 1"),
+        "{metrics}"
+    );
+    wait_node(&stack, &node, "offline again", |n| {
+        n.status() == NodeStatus::Offline
+    })
+    .await;
+    stack.assert_clean().await;
 }

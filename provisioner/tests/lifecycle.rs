@@ -66,7 +66,7 @@ async fn a_rental_runs_until_expiry_and_is_settled_exactly() {
         "the instance is removed"
     );
 
-    let split = sol_settlement(&running, running.paid_secs());
+    let split = settlement(&running, running.paid_secs());
     assert_eq!(split.refund, 0, "a fully served hour refunds nothing");
     let rent = expected.rental_lamports - expected.escrowed;
     assert_eq!(
@@ -126,9 +126,9 @@ async fn an_early_stop_pays_the_served_time_and_refunds_the_rest() {
         .unwrap()
         - provider_before;
     let served = (1_800..1_830)
-        .find(|s| sol_settlement(&running, *s).provider == provider_gain)
+        .find(|s| settlement(&running, *s).provider == provider_gain)
         .expect("the provider was paid for about half an hour");
-    let split = sol_settlement(&running, served);
+    let split = settlement(&running, served);
     assert!(split.refund > running.escrowed / 2 - running.escrowed / 50);
     let rent = rental_lamports - running.escrowed;
     assert_eq!(
@@ -193,6 +193,93 @@ async fn a_queued_rental_can_be_cancelled() {
     assert_eq!(
         renter.balance(&stack).await,
         after_open + rental_lamports - fee
+    );
+    stack.assert_clean().await;
+}
+
+/// A Calor rental is settled by the provisioner too, and its provider is paid without
+/// waiting for the renter: the payout wallet's Calor account is created by the operator if
+/// missing, and a renter who has closed its Calor account finds its refund held for
+/// `claim_refund`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_calor_rental_pays_the_provider_without_waiting_for_the_renter() {
+    use anchor_spl::token::spl_token::instruction as token_ix;
+    let mut stack = Stack::new("calor", &[1]).await;
+    stack.start_provisioner(0, &ProvisionerOptions::default());
+    let mint = stack.protocol.calor_mint;
+    let payout = stack.clusters[0].operator.pubkey();
+    let payout_token = pda::associated_token(&payout, &mint, &spl_token_id());
+    assert_eq!(stack.chain().balance(&payout_token).await.unwrap(), 0);
+
+    let mut renter = Renter::new(&stack).await;
+    let funding = 10_000 * 10u64.pow(u32::from(calor_client::catalog::CALOR_DECIMALS));
+    let rental = renter.open_calor(&stack, funding).await;
+    let running = stack
+        .wait_rental(&rental, "running", WAIT, is_state(RentalState::Running))
+        .await
+        .unwrap();
+    assert_eq!(
+        running.payment(),
+        calor_client::accounts::PaymentKind::Calor
+    );
+
+    // The renter spends what is left and closes its Calor account.
+    let renter_token = pda::associated_token(&renter.key.pubkey(), &mint, &spl_token_id());
+    let left = stack.chain().token_balance(&renter_token).await.unwrap();
+    let me = renter.key.pubkey();
+    let burn = token_ix::burn(&spl_token_id(), &renter_token, &mint, &me, &[], left).unwrap();
+    let close = token_ix::close_account(&spl_token_id(), &renter_token, &me, &me, &[]).unwrap();
+    stack
+        .chain()
+        .send("empty and close", &[burn, close], &renter.key, &[])
+        .await
+        .unwrap();
+
+    // Half an hour in, the renter stops it; the provisioner settles.
+    stack.time_travel(running.started_at + 1_800).await;
+    let complete = ix::complete(me, rental, running.node().unwrap());
+    stack
+        .chain()
+        .send("complete", &[complete], &renter.key, &[])
+        .await
+        .unwrap();
+    let held = stack
+        .wait_rental(
+            &rental,
+            "settled with its refund held",
+            WAIT,
+            is_state(RentalState::RefundHeld),
+        )
+        .await
+        .unwrap();
+    let paid = stack.chain().token_balance(&payout_token).await.unwrap();
+    let served = (1_800..1_830)
+        .find(|s| settlement(&running, *s).provider == paid)
+        .unwrap_or_else(|| panic!("the provider was paid {paid} for about half an hour"));
+    let split = settlement(&running, served);
+    assert!(split.refund > 0);
+    assert!(stack.containers().await.is_empty());
+    let _ = held;
+
+    // Whenever the renter comes back with a Calor account, the refund is exactly the rest.
+    let create = ix::create_associated_token(me, me, mint, spl_token_id());
+    let claim = ix::claim_refund(rental, me, mint, renter_token, spl_token_id());
+    stack
+        .chain()
+        .send("claim_refund", &[create, claim], &renter.key, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        stack.chain().token_balance(&renter_token).await.unwrap(),
+        split.refund
+    );
+    stack.wait_rental(&rental, "closed", WAIT, is_gone).await;
+    let metrics = http_get(stack.clusters[0].listen_port, "/metrics")
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("calor_rentals_settled_total 1"),
+        "{metrics}"
     );
     stack.assert_clean().await;
 }

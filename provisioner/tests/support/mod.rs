@@ -798,13 +798,72 @@ impl Renter {
         region: Option<u16>,
         near: Option<(i16, i16)>,
     ) -> Pubkey {
+        let args = self.rental_args(1, region, near);
+        let id = args.id;
+        let open = ix::open_rental_sol(
+            self.key.pubkey(),
+            GPU_MODEL,
+            stack.protocol.sol_usd_price,
+            args,
+        );
+        // A live feed is always fresh; the local one is as old as its last publication.
+        publish_local_sol_price(stack.chain(), calor_migrations::LOCAL_SOL_USD_CENTS)
+            .await
+            .unwrap();
+        stack
+            .chain()
+            .send("open_rental_sol", &[open], &self.key, &[])
+            .await
+            .expect("open rental");
+        pda::rental(&self.key.pubkey(), id)
+    }
+
+    /// Opens a two-hour Calor rental paid from the renter's associated Calor account, which is
+    /// funded with `funding` base units first.
+    pub async fn open_calor(&mut self, stack: &Stack, funding: u64) -> Pubkey {
+        let renter_token = calor_migrations::fund_calor(
+            stack.chain(),
+            &stack.authority,
+            &stack.protocol.calor_mint,
+            &self.key,
+            &self.key.pubkey(),
+            funding,
+        )
+        .await
+        .unwrap();
+        // Two hours: a renter paying in Calor pays less than the market value, and the
+        // minimum applies to what it pays.
+        let args = self.rental_args(2, None, None);
+        let id = args.id;
+        let open = ix::open_rental_calor(
+            self.key.pubkey(),
+            GPU_MODEL,
+            stack.protocol.calor_mint,
+            renter_token,
+            spl_token_id(),
+            args,
+        );
+        stack
+            .chain()
+            .send("open_rental_calor", &[open], &self.key, &[])
+            .await
+            .expect("open Calor rental");
+        pda::rental(&self.key.pubkey(), id)
+    }
+
+    fn rental_args(
+        &mut self,
+        hours: u32,
+        region: Option<u16>,
+        near: Option<(i16, i16)>,
+    ) -> OpenRentalArgs {
         let id = self.next_id;
         self.next_id += 1;
-        let args = OpenRentalArgs {
+        OpenRentalArgs {
             id,
             bump: 0,
             escrow_bump: 0,
-            hours: 1,
+            hours,
             hourly_rate_micro_usd: NODE_RATE_MICRO_USD * 3,
             region,
             near: near.map(
@@ -816,19 +875,7 @@ impl Renter {
             ssh_public_key: Some(self.ssh_public_key.clone()),
             forwarded_ports: Vec::new(),
             max_payment: u64::MAX,
-        };
-        let open = ix::open_rental_sol(
-            self.key.pubkey(),
-            GPU_MODEL,
-            stack.protocol.sol_usd_price,
-            args,
-        );
-        stack
-            .chain()
-            .send("open_rental_sol", &[open], &self.key, &[])
-            .await
-            .expect("open rental");
-        pda::rental(&self.key.pubkey(), id)
+        }
     }
 
     /// Runs `command` on the instance over SSH as root with the renter's key.
@@ -912,8 +959,14 @@ pub async fn wait_ssh(cluster: &Cluster, renter: &Renter, rental: &Pubkey) -> u1
     }
 }
 
-/// How a SOL rental settles with `served` seconds (the program's own math, per purchase).
-pub fn sol_settlement(rental: &Rental, served: u64) -> calor::math::Settlement {
+/// The SPL Token program (the local Calor mint's).
+pub fn spl_token_id() -> Pubkey {
+    anchor_spl::token::spl_token::ID
+}
+
+/// How a rental settles with `served` seconds (the program's own math, per purchase), in
+/// lamports or Calor base units.
+pub fn settlement(rental: &Rental, served: u64) -> calor::math::Settlement {
     calor::math::settle(
         rental.purchases(),
         served,
