@@ -17,12 +17,7 @@ const WAIT: Duration = Duration::from_secs(60);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_provisioner_for_the_same_nodes_refuses_to_start() {
     let mut stack = Stack::new("second", &[1]).await;
-    stack.start_provisioner(0, &ProvisionerOptions::default());
-    let mut renter = Renter::new(&stack).await;
-    let rental = renter.open(&stack, None).await;
-    stack
-        .wait_rental(&rental, "running", WAIT, is_state(RentalState::Running))
-        .await;
+    let (_renter, rental) = stack.one_running_rental().await;
 
     let mut second = stack.spawn_provisioner(0, &ProvisionerOptions::default(), "second.log");
     let status = tokio::time::timeout(WAIT, async {
@@ -174,12 +169,7 @@ async fn a_node_taken_out_of_the_config_is_drained_not_destroyed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leftover_volumes_networks_and_workspaces_are_removed_by_label() {
     let mut stack = Stack::new("leftovers", &[1]).await;
-    stack.start_provisioner(0, &ProvisionerOptions::default());
-    let mut renter = Renter::new(&stack).await;
-    let rental = renter.open(&stack, None).await;
-    stack
-        .wait_rental(&rental, "running", WAIT, is_state(RentalState::Running))
-        .await;
+    let (renter, rental) = stack.one_running_rental().await;
     let c = &stack.clusters[0];
     let gone = calor_client::Pubkey::new_unique(); // a rental that no longer exists
     let provider = c.provider.to_string();

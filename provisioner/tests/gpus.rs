@@ -44,15 +44,7 @@ async fn a_gpu_request_the_engine_ignored_fails_the_rental_with_a_full_refund() 
         gpu_attach: Some("device-request"),
         ..Default::default()
     };
-    stack.start_provisioner(0, &options);
-    let mut renter = Renter::new(&stack).await;
-    let rental = renter.open(&stack, None).await;
-    let after_open = renter.balance(&stack).await;
-    let rental_lamports = stack.chain().balance(&rental).await.unwrap();
-    stack
-        .wait_rental(&rental, "failed and settled", WAIT, is_gone)
-        .await;
-    assert_eq!(renter.balance(&stack).await, after_open + rental_lamports);
+    stack.assert_fails_with_full_refund(&options).await;
     let log = stack.log(0);
     assert!(log.contains("does not see exactly its GPUs"), "{log}");
     assert!(

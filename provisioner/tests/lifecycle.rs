@@ -145,20 +145,7 @@ async fn an_instance_that_cannot_start_fails_with_a_full_refund() {
         image: Some("localhost/calor-no-such-image:0".into()),
         ..Default::default()
     };
-    stack.start_provisioner(0, &options);
-    let mut renter = Renter::new(&stack).await;
-    let rental = renter.open(&stack, None).await;
-    let after_open = renter.balance(&stack).await;
-    let rental_lamports = stack.chain().balance(&rental).await.unwrap();
-
-    stack
-        .wait_rental(&rental, "failed and settled", WAIT, is_gone)
-        .await;
-    assert_eq!(
-        renter.balance(&stack).await,
-        after_open + rental_lamports,
-        "everything paid comes back"
-    );
+    stack.assert_fails_with_full_refund(&options).await;
     assert!(stack.containers().await.is_empty());
     assert!(
         stack.log(0).contains("failing the rental"),

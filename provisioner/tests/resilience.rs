@@ -91,12 +91,7 @@ async fn wait_recreated(stack: &Stack, rental: &calor_client::Pubkey, old: &str)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_removed_behind_its_back_is_recreated_and_sigterm_stops_cleanly() {
     let mut stack = Stack::new("recreate", &[1]).await;
-    stack.start_provisioner(0, &ProvisionerOptions::default());
-    let mut renter = Renter::new(&stack).await;
-    let rental = renter.open(&stack, None).await;
-    stack
-        .wait_rental(&rental, "running", WAIT, is_state(RentalState::Running))
-        .await;
+    let (renter, rental) = stack.one_running_rental().await;
     let name = container_name(&rental);
     let mut id = engine().inspect_container(&name).await.unwrap().unwrap().id;
     let port = wait_ssh_port(&stack.clusters[0], &rental).await;

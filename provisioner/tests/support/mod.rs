@@ -645,6 +645,44 @@ impl Stack {
         all
     }
 
+    /// Starts cluster 0's provisioner with the default options and waits until a new
+    /// renter's rental runs there.
+    pub async fn one_running_rental(&mut self) -> (Renter, Pubkey) {
+        self.start_provisioner(0, &ProvisionerOptions::default());
+        let mut renter = Renter::new(self).await;
+        let rental = renter.open(self, None).await;
+        self.wait_rental(
+            &rental,
+            "running",
+            Duration::from_secs(60),
+            is_state(RentalState::Running),
+        )
+        .await;
+        (renter, rental)
+    }
+
+    /// Starts cluster 0's provisioner with `options` and asserts that a new renter's rental
+    /// is failed and settled with every lamport paid back.
+    pub async fn assert_fails_with_full_refund(&mut self, options: &ProvisionerOptions) {
+        self.start_provisioner(0, options);
+        let mut renter = Renter::new(self).await;
+        let rental = renter.open(self, None).await;
+        let after_open = renter.balance(self).await;
+        let rental_lamports = self.chain().balance(&rental).await.unwrap();
+        self.wait_rental(
+            &rental,
+            "failed and settled",
+            Duration::from_secs(60),
+            is_gone,
+        )
+        .await;
+        assert_eq!(
+            renter.balance(self).await,
+            after_open + rental_lamports,
+            "every lamport paid comes back"
+        );
+    }
+
     /// Ends `rentals` (the clock moved past the last one's end), waits for each to be settled,
     /// and asserts that nothing is left behind.
     pub async fn finish(&self, rentals: &[Pubkey]) {
