@@ -14,6 +14,8 @@ pub mod pyth;
 pub mod queue;
 #[cfg(feature = "rpc")]
 pub mod rpc;
+#[cfg(feature = "watch")]
+pub mod watch;
 
 pub use anchor_lang::prelude::Pubkey;
 pub use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};

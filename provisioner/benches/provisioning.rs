@@ -238,8 +238,7 @@ async fn at_scale(stack: &mut Stack) {
         resync_every: Duration::from_secs(30),
         view: view.clone(),
         changed: Default::default(),
-        metrics: Default::default(),
-        nodes: Default::default(),
+        observer: std::sync::Arc::new(calor_client::watch::Everything),
         idle_timeout: Duration::from_secs(15),
     };
     let mut times = Vec::new();

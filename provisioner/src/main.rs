@@ -14,7 +14,7 @@ use calor_provisioner::gpu::{self, DeclaredGpus, GpuSource, Held, NodeNeed, Nvml
 use calor_provisioner::http::{self, Health};
 use calor_provisioner::metrics::Metrics;
 use calor_provisioner::runtime::{DockerRuntime, GpuAttach, Limits, Runtime};
-use calor_provisioner::watch::{ChainView, Watcher};
+use calor_provisioner::watch::{ChainView, ClusterObserver, Watcher};
 use calor_provisioner::workspace::Workspaces;
 use clap::Parser;
 use solana_signer::Signer;
@@ -171,8 +171,10 @@ async fn main() -> Result<()> {
         resync_every: settings.resync,
         view: view.clone(),
         changed: changed.clone(),
-        metrics: metrics.clone(),
-        nodes: nodes.iter().map(|n| n.address).collect(),
+        observer: Arc::new(ClusterObserver {
+            metrics: metrics.clone(),
+            nodes: nodes.iter().map(|n| n.address).collect(),
+        }),
         idle_timeout: settings.ws_idle_timeout,
     });
     // The first full read happens before any decision: reconcile starts from the chain.

@@ -261,12 +261,6 @@ async fn a_calor_rental_pays_the_provider_without_waiting_for_the_renter() {
         split.refund
     );
     stack.wait_rental(&rental, "closed", WAIT, is_gone).await;
-    let metrics = http_get(stack.clusters[0].listen_port, "/metrics")
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("calor_rentals_settled_total 1"),
-        "{metrics}"
-    );
+    wait_metric(&stack.clusters[0], "calor_rentals_settled_total 1").await;
     stack.assert_clean().await;
 }

@@ -943,6 +943,22 @@ impl Renter {
     }
 }
 
+/// Waits until cluster `cluster`'s `/metrics` has the line `line`: a provisioner counts what
+/// it did once its own confirmation returns, which may be a moment after the chain shows it.
+pub async fn wait_metric(cluster: &Cluster, line: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let metrics = http_get(cluster.listen_port, "/metrics")
+            .await
+            .unwrap_or_default();
+        if metrics.lines().any(|l| l == line) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no `{line}` in:\n{metrics}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The body of `GET path` on a provisioner's HTTP server, if it answers.
 pub async fn http_get(port: u16, path: &str) -> Option<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
