@@ -14,6 +14,7 @@ pub mod pyth;
 pub mod queue;
 #[cfg(feature = "rpc")]
 pub mod rpc;
+pub mod siws;
 #[cfg(feature = "watch")]
 pub mod watch;
 
