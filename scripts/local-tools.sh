@@ -4,6 +4,7 @@
 #   DOCKER_HOST           Podman serving the Docker Engine API (tools/engine/start.sh), unless
 #                         DOCKER_HOST already points at an engine
 #   CALOR_INSTANCE_IMAGE  Debian + sshd, built locally (tools/engine/instance-image.sh)
+# and Debian's PostgreSQL for the API's tests.
 # The engine is stopped again on exit when this script started it.
 prepare_local_tools() {
   for tool in ssh ssh-keygen curl; do
@@ -12,6 +13,11 @@ prepare_local_tools() {
       break
     fi
   done
+  # calor-api's tests run a throwaway PostgreSQL server of Debian's package (its default
+  # cluster is not needed and stays down).
+  if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+  fi
   CALOR_LOCALNET_BIN=$(bash tools/localnet/build.sh)
   if [[ -z "${DOCKER_HOST:-}" ]]; then
     if ! curl -sf --unix-socket /run/calor-podman.sock http://d/v1.41/_ping >/dev/null 2>&1; then

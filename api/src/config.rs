@@ -1,0 +1,253 @@
+//! Settings from a TOML file (`--config`), the environment (`CALOR_API_*`) and flags, in
+//! rising precedence.
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use serde::Deserialize;
+
+use crate::auth::{AuthSettings, MAX_ACCESS_TTL};
+
+#[derive(Debug, Parser, Default)]
+#[command(name = "calor-api", about = "The Calor renter API")]
+pub struct Flags {
+    /// A TOML file with any of the settings below (snake_case keys).
+    #[arg(long, env = "CALOR_API_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "CALOR_API_LISTEN")]
+    pub listen: Option<String>,
+    /// `sqlite://PATH` (default `.calor/api.db`) or `postgres://…`.
+    #[arg(long, env = "CALOR_API_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// The app's origin, allowed by CORS and whose host sign-ins are bound to.
+    #[arg(long, env = "CALOR_API_APP_ORIGIN")]
+    pub app_origin: Option<String>,
+    /// This API's public URI, bound into sign-in messages.
+    #[arg(long, env = "CALOR_API_PUBLIC_URI")]
+    pub public_uri: Option<String>,
+    /// `solana:mainnet`, `solana:devnet` or `solana:localnet`.
+    #[arg(long, env = "CALOR_API_CHAIN_ID")]
+    pub chain_id: Option<String>,
+    /// Access token lifetime (at most 3600).
+    #[arg(long, env = "CALOR_API_ACCESS_TTL_SECS")]
+    pub access_ttl_secs: Option<u64>,
+    #[arg(long, env = "CALOR_API_REFRESH_TTL_SECS")]
+    pub refresh_ttl_secs: Option<u64>,
+    /// How long a sign-in challenge may be answered.
+    #[arg(long, env = "CALOR_API_CHALLENGE_TTL_SECS")]
+    pub challenge_ttl_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct File {
+    listen: Option<String>,
+    database_url: Option<String>,
+    app_origin: Option<String>,
+    public_uri: Option<String>,
+    chain_id: Option<String>,
+    access_ttl_secs: Option<u64>,
+    refresh_ttl_secs: Option<u64>,
+    challenge_ttl_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: String,
+    pub database_url: String,
+    pub app_origin: String,
+    pub auth: AuthSettings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {error}")]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{path}: {error}")]
+    Parse {
+        path: PathBuf,
+        error: toml::de::Error,
+    },
+    #[error("{name} must be between {min} and {max} seconds, not {value}")]
+    Ttl {
+        name: &'static str,
+        value: u64,
+        min: u64,
+        max: u64,
+    },
+    #[error("app_origin must be scheme://host[:port], not {0:?}")]
+    Origin(String),
+    #[error("chain_id must be solana:mainnet, solana:devnet, solana:testnet or solana:localnet, not {0:?}")]
+    Chain(String),
+}
+
+const STATEMENT: &str = "Sign in to Calor. This request costs nothing and moves no funds.";
+
+impl Settings {
+    pub fn load(flags: Flags) -> Result<Self, ConfigError> {
+        let file: File = match &flags.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+                    path: path.clone(),
+                    error,
+                })?;
+                toml::from_str(&text).map_err(|error| ConfigError::Parse {
+                    path: path.clone(),
+                    error,
+                })?
+            }
+            None => File::default(),
+        };
+        let app_origin = flags
+            .app_origin
+            .or(file.app_origin)
+            .unwrap_or_else(|| "http://localhost:5173".into());
+        let domain = app_origin
+            .split_once("://")
+            .map(|(_, host)| host.trim_end_matches('/'))
+            .filter(|h| !h.is_empty() && !h.contains('/'))
+            .ok_or_else(|| ConfigError::Origin(app_origin.clone()))?
+            .to_string();
+        let listen = flags
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let chain_id = flags
+            .chain_id
+            .or(file.chain_id)
+            .unwrap_or_else(|| "solana:localnet".into());
+        if ![
+            "solana:mainnet",
+            "solana:devnet",
+            "solana:testnet",
+            "solana:localnet",
+        ]
+        .contains(&chain_id.as_str())
+        {
+            return Err(ConfigError::Chain(chain_id));
+        }
+        let ttl = |name, value: Option<u64>, default: u64, min: u64, max: u64| {
+            let value = value.unwrap_or(default);
+            if value < min || value > max {
+                return Err(ConfigError::Ttl {
+                    name,
+                    value,
+                    min,
+                    max,
+                });
+            }
+            Ok(Duration::from_secs(value))
+        };
+        let auth = AuthSettings {
+            domain,
+            uri: flags
+                .public_uri
+                .or(file.public_uri)
+                .unwrap_or_else(|| format!("http://{listen}/api")),
+            statement: STATEMENT.into(),
+            chain_id,
+            challenge_ttl: ttl(
+                "challenge_ttl_secs",
+                flags.challenge_ttl_secs.or(file.challenge_ttl_secs),
+                300,
+                30,
+                900,
+            )?,
+            access_ttl: ttl(
+                "access_ttl_secs",
+                flags.access_ttl_secs.or(file.access_ttl_secs),
+                900,
+                60,
+                MAX_ACCESS_TTL.as_secs(),
+            )?,
+            refresh_ttl: ttl(
+                "refresh_ttl_secs",
+                flags.refresh_ttl_secs.or(file.refresh_ttl_secs),
+                7 * 86_400,
+                3600,
+                30 * 86_400,
+            )?,
+        };
+        Ok(Self {
+            listen,
+            database_url: flags
+                .database_url
+                .or(file.database_url)
+                .unwrap_or_else(|| "sqlite://.calor/api.db".into()),
+            app_origin,
+            auth,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_flags_and_limits() {
+        let s = Settings::load(Flags::default()).unwrap();
+        assert_eq!(s.auth.domain, "localhost:5173");
+        assert_eq!(s.auth.access_ttl, Duration::from_secs(900));
+        assert_eq!(s.database_url, "sqlite://.calor/api.db");
+        let long = Flags {
+            access_ttl_secs: Some(7200),
+            ..Flags::default()
+        };
+        assert!(matches!(
+            Settings::load(long),
+            Err(ConfigError::Ttl {
+                name: "access_ttl_secs",
+                ..
+            })
+        ));
+        let origin = Flags {
+            app_origin: Some("https://app.calor.example/path".into()),
+            ..Flags::default()
+        };
+        assert!(matches!(
+            Settings::load(origin),
+            Err(ConfigError::Origin(_))
+        ));
+        let chain = Flags {
+            chain_id: Some("ethereum:1".into()),
+            ..Flags::default()
+        };
+        assert!(matches!(Settings::load(chain), Err(ConfigError::Chain(_))));
+    }
+
+    #[test]
+    fn the_file_is_checked_and_flags_win() {
+        let dir = std::env::temp_dir().join(format!("calor-api-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("api.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\nchain_id = \"solana:devnet\"\n",
+        )
+        .unwrap();
+        let s = Settings::load(Flags {
+            config: Some(path.clone()),
+            chain_id: Some("solana:mainnet".into()),
+            ..Flags::default()
+        })
+        .unwrap();
+        assert_eq!(
+            (s.listen.as_str(), s.auth.chain_id.as_str()),
+            ("0.0.0.0:9000", "solana:mainnet")
+        );
+        std::fs::write(&path, "lisen = \"x\"\n").unwrap();
+        assert!(matches!(
+            Settings::load(Flags {
+                config: Some(path),
+                ..Flags::default()
+            }),
+            Err(ConfigError::Parse { .. })
+        ));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

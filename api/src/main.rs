@@ -1,0 +1,45 @@
+use std::sync::Arc;
+
+use anyhow::Context;
+use calor_api::auth::Auth;
+use calor_api::config::{Flags, Settings};
+use calor_api::http::{router, system_clock, App, Metrics};
+use calor_api::store::Store;
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let settings = Settings::load(Flags::parse())?;
+    let store = Store::open(&settings.database_url)
+        .await
+        .with_context(|| format!("opening the store at {}", settings.database_url))?;
+    let app = Arc::new(App {
+        auth: Auth::new(store.clone(), settings.auth.clone()),
+        store,
+        metrics: Metrics::default(),
+        clock: Box::new(system_clock),
+    });
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    tracing::info!(listen = %settings.listen, domain = %settings.auth.domain, "calor-api serving");
+    axum::serve(listener, router(app, Some(&settings.app_origin)))
+        .with_graceful_shutdown(async {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            tracing::info!("signal received: finishing requests in flight");
+        })
+        .await?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}

@@ -1,0 +1,247 @@
+//! The API served on a real socket over a real store: a SQLite file, or a throwaway
+//! PostgreSQL cluster from Debian's package (started here as the `postgres` user, on a free
+//! port, removed afterwards).
+#![allow(dead_code)]
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use calor_api::auth::{Auth, AuthSettings};
+use calor_api::http::{router, App, Metrics};
+use calor_api::store::Store;
+use serde_json::Value;
+
+pub const START: i64 = 1_796_000_000;
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = std::env::temp_dir().join(format!(
+        "calor-api-{name}-{}-{}",
+        std::process::id(),
+        listener.local_addr().unwrap().port()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A PostgreSQL server of its own; stopped and removed on drop.
+pub struct Postgres {
+    dir: PathBuf,
+    bin: PathBuf,
+    pub url: String,
+}
+
+fn as_postgres(command: &str) -> std::process::Output {
+    Command::new("su")
+        .args(["postgres", "-s", "/bin/sh", "-c", command])
+        .output()
+        .expect("run su")
+}
+
+impl Postgres {
+    pub fn start() -> Postgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|versions| {
+                versions
+                    .flatten()
+                    .map(|v| v.path().join("bin"))
+                    .filter(|b| b.join("initdb").exists())
+                    .max()
+            })
+            .expect("PostgreSQL is not installed: scripts/local-tools.sh installs Debian's `postgresql`");
+        let dir = temp_dir("pg");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let chown = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(chown.success());
+        let d = dir.display();
+        let b = bin.display();
+        let init = as_postgres(&format!(
+            "{b}/initdb -D {d}/data -A trust -U calor >{d}/initdb.log 2>&1"
+        ));
+        assert!(init.status.success(), "initdb: see {d}/initdb.log");
+        let start = as_postgres(&format!(
+            "{b}/pg_ctl -D {d}/data -o \"-p {port} -k {d} -c listen_addresses=127.0.0.1 -c fsync=off\" -l {d}/log -w start"
+        ));
+        assert!(start.status.success(), "pg_ctl start: see {d}/log");
+        Postgres {
+            url: format!("postgres://calor@127.0.0.1:{port}/postgres"),
+            dir,
+            bin,
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = as_postgres(&format!(
+            "{}/pg_ctl -D {}/data -w stop -m immediate",
+            self.bin.display(),
+            self.dir.display()
+        ));
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Which store a test runs on.
+pub enum Backing {
+    Sqlite(PathBuf),
+    Postgres(Postgres),
+}
+
+pub struct Api {
+    pub base: String,
+    pub port: u16,
+    pub clock: Arc<AtomicI64>,
+    pub settings: AuthSettings,
+    server: tokio::task::JoinHandle<()>,
+    _backing: Backing,
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        self.server.abort();
+        if let Backing::Sqlite(dir) = &self._backing {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+pub fn settings() -> AuthSettings {
+    AuthSettings {
+        domain: "app.calor.test".into(),
+        uri: "http://api.calor.test/api".into(),
+        statement: "Sign in to Calor. This request costs nothing and moves no funds.".into(),
+        chain_id: "solana:localnet".into(),
+        challenge_ttl: Duration::from_secs(300),
+        access_ttl: Duration::from_secs(900),
+        refresh_ttl: Duration::from_secs(86_400),
+    }
+}
+
+impl Api {
+    pub async fn on(backing: Backing) -> Api {
+        let url = match &backing {
+            Backing::Sqlite(dir) => format!("sqlite://{}/api.db", dir.display()),
+            Backing::Postgres(pg) => pg.url.clone(),
+        };
+        let store = Store::open(&url).await.expect("open the store");
+        let clock = Arc::new(AtomicI64::new(START));
+        let now = clock.clone();
+        let app = Arc::new(App {
+            auth: Auth::new(store.clone(), settings()),
+            store,
+            metrics: Metrics::default(),
+            clock: Box::new(move || now.load(Ordering::SeqCst)),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let routes = router(app, Some("http://app.calor.test"));
+        let server = tokio::spawn(async move {
+            axum::serve(listener, routes).await.unwrap();
+        });
+        Api {
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            clock,
+            settings: settings(),
+            server,
+            _backing: backing,
+        }
+    }
+
+    pub fn advance(&self, secs: i64) {
+        self.clock.fetch_add(secs, Ordering::SeqCst);
+    }
+
+    /// One HTTP/1.1 request; the status, the headers (lower-case names) and the body.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<&str>,
+    ) -> Reply {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let mut request =
+            format!("{method} {path} HTTP/1.1\r\nHost: api.calor.test\r\nConnection: close\r\n");
+        if let Some(token) = bearer {
+            request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        let body = body.unwrap_or("");
+        if !body.is_empty() || method == "POST" {
+            request.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let headers = lines
+            .filter_map(|l| l.split_once(": "))
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+            .collect();
+        Reply {
+            status,
+            headers,
+            body: body.to_string(),
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.call("POST", path, None, Some(&body.to_string())).await
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The problem's `code`, asserting the status and the problem media type.
+    pub fn problem(&self, status: u16) -> String {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json")
+        );
+        self.json()["code"].as_str().unwrap().to_string()
+    }
+}
