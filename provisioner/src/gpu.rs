@@ -811,24 +811,20 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("calor-gpu-claim-{}", std::process::id()));
         let path = dir.join("gpus.json");
         let provider = Pubkey::new_unique();
-        let first = claim_gpus(
-            &path,
-            &provider,
-            &inventory,
-            &[node(0, 1)],
-            &HashMap::new(),
-            |_| true,
-        )
-        .unwrap();
-        let second = claim_gpus(
-            &path,
-            &provider,
-            &inventory,
-            &[node(1, 1)],
-            &HashMap::new(),
-            |i| i == 0,
-        )
-        .unwrap();
+        // one provisioner process: claims `need` with `served_elsewhere` as its lock check
+        let claim = |need: NodeNeed, served_elsewhere: fn(u32) -> bool| {
+            claim_gpus(
+                &path,
+                &provider,
+                &inventory,
+                &[need],
+                &HashMap::new(),
+                served_elsewhere,
+            )
+            .unwrap()
+        };
+        let first = claim(node(0, 1), |_| true);
+        let second = claim(node(1, 1), |i| i == 0);
         assert_eq!(
             (first[&0].clone(), second[&1].clone()),
             (uuids(&["GPU-0"]), uuids(&["GPU-1"]))
@@ -836,15 +832,7 @@ mod tests {
         let state = GpuState::load(&path, &provider).unwrap();
         assert_eq!(state.nodes.len(), 2, "both entries kept");
         // node 0's process is gone and nothing holds its GPU: its entry is dropped
-        let third = claim_gpus(
-            &path,
-            &provider,
-            &inventory,
-            &[node(1, 1)],
-            &HashMap::new(),
-            |_| false,
-        )
-        .unwrap();
+        let third = claim(node(1, 1), |_| false);
         assert_eq!(third[&1], uuids(&["GPU-1"]));
         assert_eq!(GpuState::load(&path, &provider).unwrap().nodes.len(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
