@@ -7,6 +7,7 @@ use clap::Parser;
 use serde::Deserialize;
 
 use crate::auth::{AuthSettings, MAX_ACCESS_TTL};
+use crate::limits::Rate;
 
 #[derive(Debug, Parser, Default)]
 #[command(name = "calor-api", about = "The Calor renter API")]
@@ -37,6 +38,15 @@ pub struct Flags {
     /// How long a sign-in challenge may be answered.
     #[arg(long, env = "CALOR_API_CHALLENGE_TTL_SECS")]
     pub challenge_ttl_secs: Option<u64>,
+    /// Calls a minute from one client address (all of `/api`).
+    #[arg(long, env = "CALOR_API_RATE_PER_ADDRESS")]
+    pub rate_per_address: Option<u32>,
+    /// Calls a minute from one signed-in wallet.
+    #[arg(long, env = "CALOR_API_RATE_PER_WALLET")]
+    pub rate_per_wallet: Option<u32>,
+    /// Take client addresses from `X-Forwarded-For` (only behind a proxy that sets it).
+    #[arg(long, env = "CALOR_API_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -50,6 +60,9 @@ struct File {
     access_ttl_secs: Option<u64>,
     refresh_ttl_secs: Option<u64>,
     challenge_ttl_secs: Option<u64>,
+    rate_per_address: Option<u32>,
+    rate_per_wallet: Option<u32>,
+    trust_forwarded_for: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +71,9 @@ pub struct Settings {
     pub database_url: String,
     pub app_origin: String,
     pub auth: AuthSettings,
+    pub per_address: Rate,
+    pub per_wallet: Rate,
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +97,8 @@ pub enum ConfigError {
     },
     #[error("app_origin must be scheme://host[:port], not {0:?}")]
     Origin(String),
+    #[error("{name} must be between 1 and 100000 calls a minute, not {value}")]
+    Rate { name: &'static str, value: u32 },
     #[error("chain_id must be solana:mainnet, solana:devnet, solana:testnet or solana:localnet, not {0:?}")]
     Chain(String),
 }
@@ -172,7 +190,33 @@ impl Settings {
                 30 * 86_400,
             )?,
         };
+        // A burst of a quarter of the minute's calls (at least 5) absorbs a page load.
+        let rate =
+            |name: &'static str, value: Option<u32>, default: u32| -> Result<Rate, ConfigError> {
+                let value = value.unwrap_or(default);
+                let per_minute = std::num::NonZeroU32::new(value)
+                    .filter(|v| v.get() <= 100_000)
+                    .ok_or(ConfigError::Rate { name, value })?;
+                let burst = std::num::NonZeroU32::new((value / 4).max(5)).expect("at least 5");
+                Ok(Rate { per_minute, burst })
+            };
+        let per_address = rate(
+            "rate_per_address",
+            flags.rate_per_address.or(file.rate_per_address),
+            120,
+        )?;
+        let per_wallet = rate(
+            "rate_per_wallet",
+            flags.rate_per_wallet.or(file.rate_per_wallet),
+            300,
+        )?;
         Ok(Self {
+            per_address,
+            per_wallet,
+            trust_forwarded_for: flags
+                .trust_forwarded_for
+                .or(file.trust_forwarded_for)
+                .unwrap_or(false),
             listen,
             database_url: flags
                 .database_url
@@ -218,6 +262,23 @@ mod tests {
             ..Flags::default()
         };
         assert!(matches!(Settings::load(chain), Err(ConfigError::Chain(_))));
+        let rate = Flags {
+            rate_per_wallet: Some(0),
+            ..Flags::default()
+        };
+        assert!(matches!(
+            Settings::load(rate),
+            Err(ConfigError::Rate {
+                name: "rate_per_wallet",
+                ..
+            })
+        ));
+        let s = Settings::load(Flags::default()).unwrap();
+        assert_eq!(
+            (s.per_address.per_minute.get(), s.per_address.burst.get()),
+            (120, 30)
+        );
+        assert!(!s.trust_forwarded_for);
     }
 
     #[test]

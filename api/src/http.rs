@@ -22,6 +22,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{Auth, AuthError};
+use crate::limits::{Limited, Limits};
 use crate::store::Store;
 
 /// Request bodies above this are refused (413) before a handler runs.
@@ -52,6 +53,9 @@ pub struct App {
     pub auth: Auth,
     pub store: Store,
     pub metrics: Metrics,
+    pub limits: Limits,
+    /// Take the client's address from `X-Forwarded-For` (behind a proxy this API trusts).
+    pub trust_forwarded_for: bool,
     /// Unix seconds now; a field so that tests can move time.
     pub clock: Box<dyn Fn() -> i64 + Send + Sync>,
 }
@@ -86,6 +90,10 @@ pub fn router(app: Arc<App>, app_origin: Option<&str>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            limit_by_address,
+        ))
         .layer(axum::middleware::from_fn_with_state(app.clone(), count))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
@@ -110,12 +118,43 @@ async fn count(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
     response
 }
 
+/// The client's address: the socket's peer, or the first `X-Forwarded-For` entry when this
+/// API sits behind a proxy it trusts.
+fn client_address(app: &App, request: &Request) -> std::net::IpAddr {
+    let forwarded = app
+        .trust_forwarded_for
+        .then(|| request.headers().get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.trim().parse().ok());
+    forwarded.unwrap_or_else(|| {
+        request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+    })
+}
+
+/// Every `/api` call counts against its client address; health and metrics do not.
+async fn limit_by_address(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with("/api/") {
+        if let Err(limited) = app.limits.address(client_address(&app, &request)) {
+            return Problem::from(limited).into_response();
+        }
+    }
+    next.run(request).await
+}
+
 /// An RFC 9457 problem: `code` is stable for programs, `detail` is for people.
 #[derive(Debug)]
 pub struct Problem {
     pub status: StatusCode,
     pub code: &'static str,
     pub detail: String,
+    /// Seconds, sent as `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -124,6 +163,24 @@ impl Problem {
             status,
             code,
             detail: detail.into(),
+            retry_after: None,
+        }
+    }
+}
+
+impl From<Limited> for Problem {
+    fn from(limited: Limited) -> Self {
+        let seconds = limited.retry_after.as_secs();
+        Problem {
+            retry_after: Some(seconds),
+            ..Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "more than {} calls a minute; try again in {seconds} s",
+                    limited.per_minute
+                ),
+            )
         }
     }
 }
@@ -142,6 +199,11 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
@@ -280,13 +342,21 @@ async fn refresh(
     ))
 }
 
+/// The signed-in wallet of a call, counted against that wallet's rate.
+async fn signed_in(app: &App, headers: &HeaderMap) -> Result<String, Problem> {
+    let wallet = app.auth.wallet(bearer(headers)?, app.now()).await?;
+    app.limits.wallet(&wallet)?;
+    Ok(wallet)
+}
+
 async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<StatusCode, Problem> {
+    signed_in(&app, &headers).await?;
     app.auth.sign_out(bearer(&headers)?, app.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<impl IntoResponse, Problem> {
-    let wallet = app.auth.wallet(bearer(&headers)?, app.now()).await?;
+    let wallet = signed_in(&app, &headers).await?;
     Ok(Json(json!({ "wallet": wallet })))
 }
 

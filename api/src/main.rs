@@ -4,6 +4,7 @@ use anyhow::Context;
 use calor_api::auth::Auth;
 use calor_api::config::{Flags, Settings};
 use calor_api::http::{router, system_clock, App, Metrics};
+use calor_api::limits::Limits;
 use calor_api::store::Store;
 use clap::Parser;
 
@@ -22,13 +23,26 @@ async fn main() -> anyhow::Result<()> {
         auth: Auth::new(store.clone(), settings.auth.clone()),
         store,
         metrics: Metrics::default(),
+        limits: Limits::new(settings.per_address, settings.per_wallet),
+        trust_forwarded_for: settings.trust_forwarded_for,
         clock: Box::new(system_clock),
+    });
+    // Buckets of clients gone quiet are dropped once a minute.
+    let pruned = app.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            pruned.limits.prune();
+        }
     });
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
     tracing::info!(listen = %settings.listen, domain = %settings.auth.domain, "calor-api serving");
-    axum::serve(listener, router(app, Some(&settings.app_origin)))
+    let routes = router(app, Some(&settings.app_origin))
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, routes)
         .with_graceful_shutdown(async {
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -298,3 +298,71 @@ async fn only_the_app_origin_is_allowed() {
         );
     }
 }
+
+/// Calls beyond a client address's rate, or a signed-in wallet's, get 429 with `Retry-After`;
+/// other clients and wallets go on. Behind a trusted proxy the address is the first
+/// `X-Forwarded-For` entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_beyond_the_rate_are_refused_per_address_and_per_wallet() {
+    use calor_api::limits::Limits;
+    let limits = Limits::new(rate(60, 3), rate(60, 2));
+    let api = Api::with_limits(Backing::Sqlite(temp_dir("limits")), limits, true).await;
+    let challenge_from = |client: &'static str| {
+        let api = &api;
+        async move {
+            api.call_from(
+                Some(client),
+                "POST",
+                "/api/auth/challenge",
+                None,
+                Some("{}"),
+            )
+            .await
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(challenge_from("203.0.113.1").await.status, 200);
+    }
+    let refused = challenge_from("203.0.113.1").await;
+    assert_eq!(refused.problem(429), "rate_limited");
+    let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry), "{retry}");
+    assert!(refused.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("60 calls a minute"));
+    // another client is served; health is never limited
+    let input = challenge_from("203.0.113.2").await;
+    assert_eq!(input.status, 200);
+    for _ in 0..5 {
+        assert_eq!(api.call("GET", "/healthz", None, None).await.status, 200);
+    }
+
+    // A wallet's own rate, whatever address it calls from.
+    let wallet = Wallet::new(9);
+    let (_, body) = wallet.sign_in(&input.json());
+    let tokens = api
+        .call_from(
+            Some("203.0.113.2"),
+            "POST",
+            "/api/auth/verify",
+            None,
+            Some(&body.to_string()),
+        )
+        .await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let access = tokens.json()["accessToken"].as_str().unwrap().to_string();
+    let clients = ["198.51.100.1", "198.51.100.2", "198.51.100.3"];
+    let mut statuses = Vec::new();
+    for client in clients {
+        let reply = api
+            .call_from(Some(client), "GET", "/api/me", Some(&access), None)
+            .await;
+        statuses.push(reply.status);
+        if reply.status == 429 {
+            assert_eq!(reply.problem(429), "rate_limited");
+            assert!(reply.header("retry-after").is_some());
+        }
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+}

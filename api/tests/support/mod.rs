@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use calor_api::auth::{Auth, AuthSettings};
 use calor_api::http::{router, App, Metrics};
+use calor_api::limits::{Limits, Rate};
 use calor_api::store::Store;
 use serde_json::Value;
 
@@ -129,8 +130,26 @@ pub fn settings() -> AuthSettings {
     }
 }
 
+/// `per_minute` calls a minute with a burst of `burst`.
+pub fn rate(per_minute: u32, burst: u32) -> Rate {
+    Rate {
+        per_minute: per_minute.try_into().unwrap(),
+        burst: burst.try_into().unwrap(),
+    }
+}
+
 impl Api {
+    /// Limits high enough not to matter to a test of something else.
     pub async fn on(backing: Backing) -> Api {
+        Api::with_limits(
+            backing,
+            Limits::new(rate(6000, 1000), rate(6000, 1000)),
+            false,
+        )
+        .await
+    }
+
+    pub async fn with_limits(backing: Backing, limits: Limits, trust_forwarded_for: bool) -> Api {
         let url = match &backing {
             Backing::Sqlite(dir) => format!("sqlite://{}/api.db", dir.display()),
             Backing::Postgres(pg) => pg.url.clone(),
@@ -142,11 +161,14 @@ impl Api {
             auth: Auth::new(store.clone(), settings()),
             store,
             metrics: Metrics::default(),
+            limits,
+            trust_forwarded_for,
             clock: Box::new(move || now.load(Ordering::SeqCst)),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let routes = router(app, Some("http://app.calor.test"));
+        let routes = router(app, Some("http://app.calor.test"))
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, routes).await.unwrap();
         });
@@ -172,6 +194,18 @@ impl Api {
         bearer: Option<&str>,
         body: Option<&str>,
     ) -> Reply {
+        self.call_from(None, method, path, bearer, body).await
+    }
+
+    /// `call`, saying through `X-Forwarded-For` which client it comes from.
+    pub async fn call_from(
+        &self,
+        client: Option<&str>,
+        method: &str,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<&str>,
+    ) -> Reply {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
             .await
@@ -180,6 +214,9 @@ impl Api {
             format!("{method} {path} HTTP/1.1\r\nHost: api.calor.test\r\nConnection: close\r\n");
         if let Some(token) = bearer {
             request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        if let Some(client) = client {
+            request.push_str(&format!("X-Forwarded-For: {client}, 10.0.0.1\r\n"));
         }
         let body = body.unwrap_or("");
         if !body.is_empty() || method == "POST" {
