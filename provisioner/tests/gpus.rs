@@ -174,6 +174,16 @@ async fn a_failed_gpu_takes_its_node_offline_until_it_recovers() {
     let node = stack.clusters[0].nodes[0];
     let gpu = stack.clusters[0].gpus[0].clone();
     wait_node(&stack, &node, "idle", |n| n.status() == NodeStatus::Idle).await;
+    // The node was idle before the provisioner came up: wait until it serves, or its first
+    // heartbeat round could take the node offline before its HTTP server listens.
+    let deadline = std::time::Instant::now() + WAIT;
+    while http_get(stack.clusters[0].listen_port, "/healthz")
+        .await
+        .is_none()
+    {
+        assert!(std::time::Instant::now() < deadline, "{}", stack.log(0));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     stack.clusters[0].declare_gpus(&[(&gpu, "Xid 79 (fallen off the bus)")]);
     wait_node(&stack, &node, "offline", |n| {
