@@ -49,7 +49,7 @@ pub enum AuthError {
 }
 
 /// The Wallet Standard `SolanaSignInInput` a wallet's `signIn` takes.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignInInput {
     pub domain: String,
@@ -62,7 +62,7 @@ pub struct SignInInput {
     pub expiration_time: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Tokens {
     pub wallet: String,

@@ -7,6 +7,7 @@ use clap::Parser;
 use serde::Deserialize;
 
 use crate::auth::{AuthSettings, MAX_ACCESS_TTL};
+use crate::jobs::JobSettings;
 use crate::limits::Rate;
 
 #[derive(Debug, Parser, Default)]
@@ -47,6 +48,30 @@ pub struct Flags {
     /// Take client addresses from `X-Forwarded-For` (only behind a proxy that sets it).
     #[arg(long, env = "CALOR_API_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: Option<bool>,
+    /// The chain's JSON-RPC URL.
+    #[arg(long, env = "CALOR_API_RPC_URL")]
+    pub rpc_url: Option<String>,
+    /// The chain's websocket URL (default: the RPC URL's port + 1, as `solana-test-validator`).
+    #[arg(long, env = "CALOR_API_WS_URL")]
+    pub ws_url: Option<String>,
+    /// The SOL/USD Pyth `PriceUpdateV2` account quotes and opens use.
+    #[arg(long, env = "CALOR_API_SOL_USD_PRICE_ACCOUNT")]
+    pub sol_usd_price_account: Option<String>,
+    /// How often the indexer asks for new transactions.
+    #[arg(long, env = "CALOR_API_INDEX_POLL_MS")]
+    pub index_poll_ms: Option<u64>,
+    /// How often the catalog, providers, prices and stake pool are re-read.
+    #[arg(long, env = "CALOR_API_MARKET_REFRESH_MS")]
+    pub market_refresh_ms: Option<u64>,
+    /// Priority fee of built transactions, micro-lamports a compute unit.
+    #[arg(long, env = "CALOR_API_PRIORITY_FEE")]
+    pub priority_fee_micro_lamports: Option<u64>,
+    /// Open rentals a wallet may have with no stake and no history.
+    #[arg(long, env = "CALOR_API_QUOTA_BASE")]
+    pub quota_base: Option<u32>,
+    /// Rebuild the index from the chain before serving.
+    #[arg(long)]
+    pub reindex: bool,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -63,6 +88,25 @@ struct File {
     rate_per_address: Option<u32>,
     rate_per_wallet: Option<u32>,
     trust_forwarded_for: Option<bool>,
+    rpc_url: Option<String>,
+    ws_url: Option<String>,
+    sol_usd_price_account: Option<String>,
+    index_poll_ms: Option<u64>,
+    market_refresh_ms: Option<u64>,
+    priority_fee_micro_lamports: Option<u64>,
+    quota_base: Option<u32>,
+}
+
+/// Where the chain is and how the API follows it.
+#[derive(Debug, Clone)]
+pub struct ChainSettings {
+    pub rpc_url: String,
+    pub ws_url: String,
+    pub sol_usd_price_account: calor_client::Pubkey,
+    pub index_poll: Duration,
+    pub market_refresh: Duration,
+    pub jobs: JobSettings,
+    pub reindex: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -74,6 +118,7 @@ pub struct Settings {
     pub per_address: Rate,
     pub per_wallet: Rate,
     pub trust_forwarded_for: bool,
+    pub chain: ChainSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +144,8 @@ pub enum ConfigError {
     Origin(String),
     #[error("{name} must be between 1 and 100000 calls a minute, not {value}")]
     Rate { name: &'static str, value: u32 },
+    #[error("{name}: {reason}")]
+    Invalid { name: &'static str, reason: String },
     #[error("chain_id must be solana:mainnet, solana:devnet, solana:testnet or solana:localnet, not {0:?}")]
     Chain(String),
 }
@@ -210,7 +257,64 @@ impl Settings {
             flags.rate_per_wallet.or(file.rate_per_wallet),
             300,
         )?;
+        let rpc_url = flags
+            .rpc_url
+            .or(file.rpc_url)
+            .unwrap_or_else(|| "http://127.0.0.1:8899".into());
+        let ws_url = match flags.ws_url.or(file.ws_url) {
+            Some(url) => url,
+            None => default_ws_url(&rpc_url).ok_or_else(|| ConfigError::Invalid {
+                name: "ws_url",
+                reason: format!("cannot derive it from rpc_url {rpc_url:?}: set it"),
+            })?,
+        };
+        let sol_usd_price_account = match flags.sol_usd_price_account.or(file.sol_usd_price_account)
+        {
+            Some(text) => text.parse().map_err(|_| ConfigError::Invalid {
+                name: "sol_usd_price_account",
+                reason: format!("{text:?} is not a base58 address"),
+            })?,
+            None => calor_client::pyth::local_sol_usd_price_account(),
+        };
+        let millis = |name: &'static str, value: Option<u64>, default: u64| {
+            let value = value.unwrap_or(default);
+            if !(10..=600_000).contains(&value) {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("must be between 10 and 600000 ms, not {value}"),
+                });
+            }
+            Ok(Duration::from_millis(value))
+        };
+        let mut jobs = JobSettings::default();
+        if let Some(fee) = flags
+            .priority_fee_micro_lamports
+            .or(file.priority_fee_micro_lamports)
+        {
+            jobs.priority.unit_price_micro_lamports = fee;
+        }
+        if let Some(base) = flags.quota_base.or(file.quota_base) {
+            jobs.quota.base = base;
+        }
+        let chain = ChainSettings {
+            rpc_url,
+            ws_url,
+            sol_usd_price_account,
+            index_poll: millis(
+                "index_poll_ms",
+                flags.index_poll_ms.or(file.index_poll_ms),
+                500,
+            )?,
+            market_refresh: millis(
+                "market_refresh_ms",
+                flags.market_refresh_ms.or(file.market_refresh_ms),
+                1_000,
+            )?,
+            jobs,
+            reindex: flags.reindex,
+        };
         Ok(Self {
+            chain,
             per_address,
             per_wallet,
             trust_forwarded_for: flags
@@ -226,6 +330,19 @@ impl Settings {
             auth,
         })
     }
+}
+
+/// `ws://host:port+1` for `http://host:port` (the validator's convention).
+fn default_ws_url(rpc_url: &str) -> Option<String> {
+    let (scheme, rest) = rpc_url.split_once("://")?;
+    let ws = match scheme {
+        "http" => "ws",
+        "https" => "wss",
+        _ => return None,
+    };
+    let (host, port) = rest.trim_end_matches('/').rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    Some(format!("{ws}://{host}:{}", port.checked_add(1)?))
 }
 
 #[cfg(test)]
@@ -279,6 +396,15 @@ mod tests {
             (120, 30)
         );
         assert!(!s.trust_forwarded_for);
+        assert_eq!(s.chain.ws_url, "ws://127.0.0.1:8900");
+        let bad_ws = Flags {
+            rpc_url: Some("https://rpc.example".into()),
+            ..Flags::default()
+        };
+        assert!(matches!(
+            Settings::load(bad_ws),
+            Err(ConfigError::Invalid { name: "ws_url", .. })
+        ));
     }
 
     #[test]

@@ -13,15 +13,20 @@ use base64::Engine as _;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::{Auth, AuthError};
+use crate::auth::{Auth, AuthError, SignInInput, Tokens};
+use crate::handlers;
+use crate::index::Indexer;
+use crate::jobs::Jobs;
 use crate::limits::{Limited, Limits};
 use crate::store::Store;
 
@@ -38,6 +43,8 @@ struct RequestLabel {
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabel, Counter>,
+    index_slot: Gauge,
+    index_transactions: Gauge,
 }
 
 impl Default for Metrics {
@@ -45,13 +52,33 @@ impl Default for Metrics {
         let mut registry = Registry::with_prefix("calor_api");
         let requests = Family::<RequestLabel, Counter>::default();
         registry.register("requests", "HTTP requests answered", requests.clone());
-        Self { registry, requests }
+        let index_slot = Gauge::default();
+        registry.register(
+            "index_slot",
+            "The newest slot the index has applied",
+            index_slot.clone(),
+        );
+        let index_transactions = Gauge::default();
+        registry.register(
+            "index_transactions",
+            "Transactions the index applied since this process started",
+            index_transactions.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            index_slot,
+            index_transactions,
+        }
     }
 }
 
 pub struct App {
     pub auth: Auth,
     pub store: Store,
+    /// Jobs and the market; `None` when this API runs without a chain (sign-in only).
+    pub jobs: Option<Arc<Jobs>>,
+    pub indexer: Option<Arc<Indexer>>,
     pub metrics: Metrics,
     pub limits: Limits,
     /// Take the client's address from `X-Forwarded-For` (behind a proxy this API trusts).
@@ -87,6 +114,22 @@ pub fn router(app: Arc<App>, app_origin: Option<&str>) -> Router {
         .route("/api/auth/refresh", post(refresh))
         .route("/api/auth/logout", post(logout))
         .route("/api/me", get(me))
+        .route(
+            "/api/jobs",
+            post(handlers::create_job).get(handlers::list_jobs),
+        )
+        .route(
+            "/api/jobs/{id}",
+            get(handlers::get_job).delete(handlers::stop_job),
+        )
+        .route("/api/jobs/{id}/events", get(handlers::job_events))
+        .route("/api/tx", post(handlers::relay))
+        .route("/api/gpus", get(handlers::gpus))
+        .route("/api/network", get(handlers::network))
+        .route("/api/rewards/stakes", get(handlers::stakes))
+        .route("/api/marketplace/listings", get(handlers::listings))
+        .route("/api/openapi.json", get(crate::openapi::spec))
+        .route("/api/docs", get(crate::openapi::docs_page))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(not_found)
@@ -96,6 +139,7 @@ pub fn router(app: Arc<App>, app_origin: Option<&str>) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(app.clone(), count))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -153,8 +197,27 @@ pub struct Problem {
     pub status: StatusCode,
     pub code: &'static str,
     pub detail: String,
+    /// The request field at fault, when one is.
+    pub field: Option<&'static str>,
     /// Seconds, sent as `Retry-After`.
     pub retry_after: Option<u64>,
+}
+
+/// The body of every error (`application/problem+json`, RFC 9457).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProblemBody {
+    /// `https://calor.dev/problems/<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// Stable, for programs: `invalid_field`, `job_not_found`, `rate_limited`, ...
+    pub code: String,
+    /// For people.
+    pub detail: String,
+    /// The request field at fault, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl Problem {
@@ -163,6 +226,7 @@ impl Problem {
             status,
             code,
             detail: detail.into(),
+            field: None,
             retry_after: None,
         }
     }
@@ -187,13 +251,14 @@ impl From<Limited> for Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let body = json!({
-            "type": format!("https://calor.dev/problems/{}", self.code),
-            "title": self.status.canonical_reason().unwrap_or("error"),
-            "status": self.status.as_u16(),
-            "code": self.code,
-            "detail": self.detail,
-        });
+        let body = ProblemBody {
+            kind: format!("https://calor.dev/problems/{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("error").into(),
+            status: self.status.as_u16(),
+            code: self.code.into(),
+            detail: self.detail,
+            field: self.field.map(str::to_string),
+        };
         let mut response = (self.status, Json(body)).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -247,7 +312,7 @@ impl From<AuthError> for Problem {
 }
 
 /// A JSON body, its rejection as a problem naming what is wrong.
-pub struct Body<T>(T);
+pub struct Body<T>(pub T);
 
 impl<S, T> axum::extract::FromRequest<S> for Body<T>
 where
@@ -287,13 +352,16 @@ fn bearer(headers: &HeaderMap) -> Result<&str, Problem> {
         })
 }
 
-async fn challenge(State(app): State<Arc<App>>) -> Result<impl IntoResponse, Problem> {
+/// A Sign-In With Solana input for the wallet's `signIn` (single-use nonce).
+#[utoipa::path(post, path = "/api/auth/challenge", tag = "auth",
+    responses((status = 200, body = SignInInput), (status = 429, description = "Rate limited", body = ProblemBody)))]
+pub async fn challenge(State(app): State<Arc<App>>) -> Result<Json<SignInInput>, Problem> {
     Ok(Json(app.auth.challenge(app.now()).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct VerifyBody {
+pub struct VerifyBody {
     /// The signing wallet's address (base58).
     address: String,
     /// The exact bytes the wallet signed, base64.
@@ -314,10 +382,17 @@ fn base64_field(field: &'static str, value: &str) -> Result<Vec<u8>, Problem> {
         })
 }
 
-async fn verify(
+/// Exchanges the wallet's signed sign-in message for tokens.
+#[utoipa::path(post, path = "/api/auth/verify", tag = "auth", request_body = VerifyBody,
+    responses(
+        (status = 200, body = Tokens),
+        (status = 401, description = "Wrong domain, URI, time, nonce or signature", body = ProblemBody),
+        (status = 422, description = "Malformed", body = ProblemBody),
+    ))]
+pub async fn verify(
     State(app): State<Arc<App>>,
     Body(body): Body<VerifyBody>,
-) -> Result<impl IntoResponse, Problem> {
+) -> Result<Json<Tokens>, Problem> {
     let message = base64_field("signedMessage", &body.signed_message)?;
     let signature = base64_field("signature", &body.signature)?;
     let tokens = app
@@ -327,54 +402,91 @@ async fn verify(
     Ok(Json(tokens))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RefreshBody {
+pub struct RefreshBody {
     refresh_token: String,
 }
 
-async fn refresh(
+/// A new token pair for a live refresh token (which then stops working).
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshBody,
+    responses((status = 200, body = Tokens), (status = 401, description = "Unknown, used or expired", body = ProblemBody)))]
+pub async fn refresh(
     State(app): State<Arc<App>>,
     Body(body): Body<RefreshBody>,
-) -> Result<impl IntoResponse, Problem> {
+) -> Result<Json<Tokens>, Problem> {
     Ok(Json(
         app.auth.refresh(&body.refresh_token, app.now()).await?,
     ))
 }
 
 /// The signed-in wallet of a call, counted against that wallet's rate.
-async fn signed_in(app: &App, headers: &HeaderMap) -> Result<String, Problem> {
+pub(crate) async fn signed_in(app: &App, headers: &HeaderMap) -> Result<String, Problem> {
     let wallet = app.auth.wallet(bearer(headers)?, app.now()).await?;
     app.limits.wallet(&wallet)?;
     Ok(wallet)
 }
 
-async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<StatusCode, Problem> {
+/// Ends the session of this access token.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "Signed out"), (status = 401, description = "Not signed in", body = ProblemBody)))]
+pub async fn logout(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+) -> Result<StatusCode, Problem> {
     signed_in(&app, &headers).await?;
     app.auth.sign_out(bearer(&headers)?, app.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<impl IntoResponse, Problem> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub wallet: String,
+}
+
+/// The signed-in wallet.
+#[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, description = "Not signed in", body = ProblemBody)))]
+pub async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<Me>, Problem> {
     let wallet = signed_in(&app, &headers).await?;
-    Ok(Json(json!({ "wallet": wallet })))
+    Ok(Json(Me { wallet }))
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {
     let store = app.store.ping().await.is_ok();
-    let status = if store {
+    let index = app.indexer.as_ref().map(|i| i.progress.borrow().clone());
+    // an index that has never caught up, or whose last pass failed, serves stale jobs
+    let index_ok = index
+        .as_ref()
+        .is_none_or(|p| p.caught_up && p.last_error.is_none());
+    let ok = store && index_ok;
+    let status = if ok {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let body = json!({
-        "status": if store { "ok" } else { "degraded" },
+        "status": if ok { "ok" } else { "degraded" },
         "store": { "ok": store },
+        "index": index.map(|p| json!({
+            "ok": index_ok,
+            "slot": p.slot,
+            "transactions": p.transactions,
+            "caughtUp": p.caught_up,
+            "lastError": p.last_error,
+        })),
     });
     (status, Json(body)).into_response()
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
+    if let Some(indexer) = &app.indexer {
+        let progress = indexer.progress.borrow().clone();
+        app.metrics.index_slot.set(progress.slot as i64);
+        app.metrics
+            .index_transactions
+            .set(progress.transactions as i64);
+    }
     let mut text = String::new();
     if prometheus_client::encoding::text::encode(&mut text, &app.metrics.registry).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

@@ -1,10 +1,8 @@
-use std::sync::Arc;
-
 use anyhow::Context;
-use calor_api::auth::Auth;
 use calor_api::config::{Flags, Settings};
-use calor_api::http::{router, system_clock, App, Metrics};
+use calor_api::http::{router, system_clock};
 use calor_api::limits::Limits;
+use calor_api::serve::Service;
 use calor_api::store::Store;
 use clap::Parser;
 
@@ -19,14 +17,16 @@ async fn main() -> anyhow::Result<()> {
     let store = Store::open(&settings.database_url)
         .await
         .with_context(|| format!("opening the store at {}", settings.database_url))?;
-    let app = Arc::new(App {
-        auth: Auth::new(store.clone(), settings.auth.clone()),
+    let service = Service::start(
         store,
-        metrics: Metrics::default(),
-        limits: Limits::new(settings.per_address, settings.per_wallet),
-        trust_forwarded_for: settings.trust_forwarded_for,
-        clock: Box::new(system_clock),
-    });
+        &settings.chain,
+        settings.auth.clone(),
+        Limits::new(settings.per_address, settings.per_wallet),
+        settings.trust_forwarded_for,
+        Box::new(system_clock),
+    )
+    .await?;
+    let app = service.app.clone();
     // Buckets of clients gone quiet are dropped once a minute.
     let pruned = app.clone();
     tokio::spawn(async move {
@@ -39,7 +39,13 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
-    tracing::info!(listen = %settings.listen, domain = %settings.auth.domain, "calor-api serving");
+    tracing::info!(
+        listen = %settings.listen,
+        domain = %settings.auth.domain,
+        rpc = %settings.chain.rpc_url,
+        "calor-api serving; docs at http://{}/api/docs",
+        settings.listen
+    );
     let routes = router(app, Some(&settings.app_origin))
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, routes)
@@ -54,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("signal received: finishing requests in flight");
         })
         .await?;
+    service.stop().await;
     tracing::info!("stopped cleanly");
     Ok(())
 }

@@ -72,6 +72,11 @@ impl Store {
         Ok(Self { pool })
     }
 
+    /// The pool, for the modules that keep their own tables (the index, jobs).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

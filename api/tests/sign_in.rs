@@ -4,7 +4,6 @@
 mod support;
 
 use base64::Engine as _;
-use calor_client::siws::SignInMessage;
 use calor_client::Pubkey;
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
@@ -25,22 +24,11 @@ impl Wallet {
     /// What a wallet's `solana:signIn` does with the API's input: fill in its address, write
     /// the message, sign it.
     fn sign_in(&self, input: &Value) -> (String, Value) {
-        let field = |k: &str| input[k].as_str().map(str::to_string);
-        let message = SignInMessage {
-            domain: field("domain").unwrap(),
-            address: self.address.to_string(),
-            statement: field("statement"),
-            uri: field("uri"),
-            version: field("version"),
-            chain_id: field("chainId"),
-            nonce: field("nonce"),
-            issued_at: field("issuedAt"),
-            expiration_time: field("expirationTime"),
-            ..Default::default()
-        };
-        let text = message.text();
-        let body = self.answer(&text);
-        (text, body)
+        let body = sign_in_body(input, &self.address, |m| self.key.sign(m).to_bytes());
+        let signed = base64::engine::general_purpose::STANDARD
+            .decode(body["signedMessage"].as_str().unwrap())
+            .unwrap();
+        (String::from_utf8(signed).unwrap(), body)
     }
 
     fn answer(&self, text: &str) -> Value {

@@ -2,8 +2,9 @@
 use anchor_lang::{AccountDeserialize, Discriminator};
 
 pub use calor::state::{
-    Config, EpochRecord, GpuModel, Node, NodeStatus, PaymentKind, Proposal, ProposalAction,
-    Provider, Region, Rental, RentalState, Stake, StakePool, SubsidyPool, VoteRecord,
+    Config, EndReason, EpochRecord, GpuModel, Node, NodeStatus, PaymentKind, Proposal,
+    ProposalAction, Provider, Region, Rental, RentalState, Stake, StakePool, SubsidyPool,
+    VoteRecord,
 };
 
 /// The epoch whose record an instruction touching `stake` must pass: the epoch its pending

@@ -4,6 +4,9 @@
 //! instructions exactly one way.
 pub mod accounts;
 pub mod catalog;
+pub mod events;
+#[cfg(feature = "rpc")]
+pub mod history;
 pub mod instructions;
 #[cfg(feature = "rpc")]
 pub mod keys;
@@ -12,11 +15,14 @@ pub mod opening;
 pub mod pda;
 pub mod pyth;
 pub mod queue;
+pub mod quote;
 #[cfg(feature = "rpc")]
 pub mod rpc;
 pub mod siws;
 #[cfg(feature = "watch")]
 pub mod watch;
+#[cfg(feature = "rpc")]
+pub mod wire;
 
 pub use anchor_lang::prelude::Pubkey;
 pub use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};

@@ -65,3 +65,9 @@ pub fn price_update_data(p: &PythPrice, posted_slot: u64) -> Vec<u8> {
         .expect("serialise PriceUpdateV2");
     data
 }
+
+/// Where a local chain keeps its SOL/USD `PriceUpdateV2` (any address works: the program
+/// checks the owner, the feed id and freshness, not the address).
+pub fn local_sol_usd_price_account() -> Pubkey {
+    Pubkey::find_program_address(&[b"calor-local-sol-usd"], &RECEIVER_PROGRAM).0
+}

@@ -206,6 +206,35 @@ impl Chain {
         })
     }
 
+    /// Sends a transaction signed elsewhere (a wallet's), after a preflight at `confirmed`;
+    /// its signature, without waiting for confirmation. A program rejection in preflight is
+    /// [`ChainError::Rejected`] with the logs.
+    pub async fn relay(
+        &self,
+        tx: &Transaction,
+    ) -> Result<solana_transaction::Signature, ChainError> {
+        let config = RpcSendTransactionConfig {
+            preflight_commitment: Some(CommitmentConfig::confirmed().commitment),
+            ..RpcSendTransactionConfig::default()
+        };
+        self.rpc
+            .send_transaction_with_config(tx, config)
+            .await
+            .map_err(|e| rejection_or_transport("relay", e))
+    }
+
+    pub async fn latest_blockhash(&self) -> Result<solana_transaction::Hash, ChainError> {
+        Ok(self.rpc.get_latest_blockhash().await?)
+    }
+
+    /// Lamports an account of `space` bytes needs to be rent-exempt.
+    pub async fn rent_exempt(&self, space: usize) -> Result<u64, ChainError> {
+        Ok(self
+            .rpc
+            .get_minimum_balance_for_rent_exemption(space)
+            .await?)
+    }
+
     /// A program account, decoded; `None` when it does not exist.
     pub async fn account<T: AccountDeserialize + Discriminator>(
         &self,

@@ -27,11 +27,7 @@ pub const LOCAL_SOL_USD_CENTS: i64 = 15_000;
 /// the treasury funds it with `fund_subsidy`).
 pub const LOCAL_SUBSIDY_FUNDING: u64 = 10_000_000 * calor_client::catalog::CALOR;
 
-/// Where a local chain keeps its SOL/USD `PriceUpdateV2` (any address works: the program
-/// checks the owner, the feed id and freshness, not the address).
-pub fn local_sol_usd_price_account() -> Pubkey {
-    Pubkey::find_program_address(&[b"calor-local-sol-usd"], &RECEIVER_PROGRAM).0
-}
+pub use calor_client::pyth::local_sol_usd_price_account;
 
 /// The accounts a bootstrapped protocol is made of.
 #[derive(Debug, Clone, Copy)]

@@ -9,9 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use calor_api::auth::{Auth, AuthSettings};
+use calor_api::config::ChainSettings;
 use calor_api::http::{router, App, Metrics};
 use calor_api::limits::{Limits, Rate};
+use calor_api::serve::Service;
 use calor_api::store::Store;
+use calor_client::siws::SignInMessage;
+use calor_client::Pubkey;
 use serde_json::Value;
 
 pub const START: i64 = 1_796_000_000;
@@ -105,6 +109,8 @@ pub struct Api {
     pub port: u16,
     pub clock: Arc<AtomicI64>,
     pub settings: AuthSettings,
+    /// The chain-following side, when started `with_chain`.
+    pub service: Option<Service>,
     server: tokio::task::JoinHandle<()>,
     _backing: Backing,
 }
@@ -112,6 +118,10 @@ pub struct Api {
 impl Drop for Api {
     fn drop(&mut self) {
         self.server.abort();
+        if let Some(service) = self.service.take() {
+            // the tasks end with the runtime; ask them to stop first
+            drop(service);
+        }
         if let Backing::Sqlite(dir) = &self._backing {
             let _ = std::fs::remove_dir_all(dir);
         }
@@ -150,16 +160,16 @@ impl Api {
     }
 
     pub async fn with_limits(backing: Backing, limits: Limits, trust_forwarded_for: bool) -> Api {
-        let url = match &backing {
-            Backing::Sqlite(dir) => format!("sqlite://{}/api.db", dir.display()),
-            Backing::Postgres(pg) => pg.url.clone(),
-        };
-        let store = Store::open(&url).await.expect("open the store");
+        let store = Store::open(&backing_url(&backing))
+            .await
+            .expect("open the store");
         let clock = Arc::new(AtomicI64::new(START));
         let now = clock.clone();
         let app = Arc::new(App {
             auth: Auth::new(store.clone(), settings()),
             store,
+            jobs: None,
+            indexer: None,
             metrics: Metrics::default(),
             limits,
             trust_forwarded_for,
@@ -177,9 +187,83 @@ impl Api {
             port,
             clock,
             settings: settings(),
+            service: None,
             server,
             _backing: backing,
         }
+    }
+
+    /// The whole service as `calor-api` runs it, following `chain`, on the system clock.
+    pub async fn with_chain(backing: Backing, chain: &ChainSettings) -> Api {
+        let store = Store::open(&backing_url(&backing))
+            .await
+            .expect("open the store");
+        let service = Service::start(
+            store,
+            chain,
+            settings(),
+            Limits::new(rate(6000, 1000), rate(6000, 1000)),
+            false,
+            Box::new(calor_api::http::system_clock),
+        )
+        .await
+        .expect("start the service");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let routes = router(service.app.clone(), Some("http://app.calor.test"))
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, routes).await.unwrap();
+        });
+        Api {
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            clock: Arc::new(AtomicI64::new(0)),
+            settings: settings(),
+            service: Some(service),
+            server,
+            _backing: backing,
+        }
+    }
+
+    /// Signs `address` in with `sign` (what a wallet's `solana:signIn` does); the access token.
+    pub async fn sign_in(&self, address: &Pubkey, sign: impl Fn(&[u8]) -> [u8; 64]) -> String {
+        let input = self
+            .post("/api/auth/challenge", &serde_json::json!({}))
+            .await
+            .json();
+        let body = sign_in_body(&input, address, sign);
+        let reply = self.post("/api/auth/verify", &body).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json()["accessToken"].as_str().unwrap().to_string()
+    }
+
+    /// Opens `path` as a server-sent event stream.
+    pub async fn events(
+        &self,
+        path: &str,
+        bearer: &str,
+        last_event_id: Option<i64>,
+    ) -> EventStream {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let mut request = format!(
+            "GET {path} HTTP/1.1\r\nHost: api.calor.test\r\nAccept: text/event-stream\r\nAuthorization: Bearer {bearer}\r\n"
+        );
+        if let Some(id) = last_event_id {
+            request.push_str(&format!("Last-Event-ID: {id}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut events = EventStream {
+            reader: tokio::io::BufReader::new(stream),
+            status: 0,
+            pending: String::new(),
+        };
+        events.read_head().await;
+        events
     }
 
     pub fn advance(&self, secs: i64) {
@@ -251,6 +335,146 @@ impl Api {
 
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
         self.call("POST", path, None, Some(&body.to_string())).await
+    }
+}
+
+fn backing_url(backing: &Backing) -> String {
+    match backing {
+        Backing::Sqlite(dir) => format!("sqlite://{}/api.db", dir.display()),
+        Backing::Postgres(pg) => pg.url.clone(),
+    }
+}
+
+/// The body of `POST /api/auth/verify` for a wallet at `address` answering `input` (the
+/// challenge) with `sign`: the message the Wallet Standard `signIn` writes, signed.
+pub fn sign_in_body(input: &Value, address: &Pubkey, sign: impl Fn(&[u8]) -> [u8; 64]) -> Value {
+    use base64::Engine as _;
+    let field = |k: &str| input[k].as_str().map(str::to_string);
+    let message = SignInMessage {
+        domain: field("domain").unwrap(),
+        address: address.to_string(),
+        statement: field("statement"),
+        uri: field("uri"),
+        version: field("version"),
+        chain_id: field("chainId"),
+        nonce: field("nonce"),
+        issued_at: field("issuedAt"),
+        expiration_time: field("expirationTime"),
+        ..Default::default()
+    };
+    let text = message.text();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    serde_json::json!({
+        "address": address.to_string(),
+        "signedMessage": b64.encode(text.as_bytes()),
+        "signature": b64.encode(sign(text.as_bytes())),
+    })
+}
+
+/// A server-sent event as received.
+#[derive(Debug, Clone)]
+pub struct Sse {
+    pub id: Option<String>,
+    pub event: Option<String>,
+    pub data: String,
+}
+
+/// A chunked `text/event-stream` response read as events (comments, i.e. keep-alives,
+/// skipped).
+pub struct EventStream {
+    reader: tokio::io::BufReader<tokio::net::TcpStream>,
+    pub status: u16,
+    pending: String,
+}
+
+impl EventStream {
+    async fn read_head(&mut self) {
+        use tokio::io::AsyncBufReadExt;
+        let mut line = String::new();
+        self.reader.read_line(&mut line).await.unwrap();
+        self.status = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).await.unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+        }
+    }
+
+    /// The next chunk's text; `None` at the end of the stream.
+    async fn chunk(&mut self) -> Option<String> {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+        let mut size = String::new();
+        if self.reader.read_line(&mut size).await.ok()? == 0 {
+            return None;
+        }
+        let size = usize::from_str_radix(size.trim(), 16).ok()?;
+        if size == 0 {
+            return None;
+        }
+        let mut data = vec![0; size + 2];
+        self.reader.read_exact(&mut data).await.ok()?;
+        data.truncate(size);
+        Some(String::from_utf8_lossy(&data).into_owned())
+    }
+
+    /// The next event within `within`.
+    pub async fn next(&mut self, within: Duration) -> Option<Sse> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(end) = self.pending.find("\n\n") {
+                let block: String = self.pending.drain(..end + 2).collect();
+                let mut event = Sse {
+                    id: None,
+                    event: None,
+                    data: String::new(),
+                };
+                let mut any = false;
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        event.id = Some(v.trim().to_string());
+                        any = true;
+                    } else if let Some(v) = line.strip_prefix("event:") {
+                        event.event = Some(v.trim().to_string());
+                        any = true;
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        event.data.push_str(v.trim_start());
+                        any = true;
+                    }
+                }
+                if any {
+                    return Some(event);
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.chunk())
+                .await
+                .ok()??;
+            self.pending.push_str(&chunk);
+        }
+    }
+
+    /// Events until one of `kind` arrives (included), within `within`.
+    pub async fn until(&mut self, kind: &str, within: Duration) -> Vec<Sse> {
+        let mut seen = Vec::new();
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let event = self
+                .next(left)
+                .await
+                .unwrap_or_else(|| panic!("no `{kind}` event within {within:?}; saw {seen:?}"));
+            let done = event.event.as_deref() == Some(kind);
+            seen.push(event);
+            if done {
+                return seen;
+            }
+        }
     }
 }
 

@@ -85,6 +85,29 @@ pub fn tools() -> &'static Tools {
     })
 }
 
+/// The provisioner binary: this package's own, or (for other packages' tests, such as the
+/// API's) the one `cargo test --workspace` builds beside the test executables.
+pub fn provisioner_bin() -> PathBuf {
+    match option_env!("CARGO_BIN_EXE_calor-provisioner") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let exe = std::env::current_exe().unwrap();
+            let bin = exe
+                .parent()
+                .unwrap()
+                .parent()
+                .unwrap()
+                .join("calor-provisioner");
+            assert!(
+                bin.exists(),
+                "{} is missing: build it with `cargo build -p calor-provisioner`",
+                bin.display()
+            );
+            bin
+        }
+    }
+}
+
 /// The test engine (Podman's Docker API).
 pub fn engine() -> Engine {
     Engine::connect(&tools().docker_host).unwrap()
@@ -485,7 +508,7 @@ impl Stack {
             .clone()
             .unwrap_or_else(|| (0..c.nodes.len() as u32).collect());
         let nodes: Vec<String> = nodes.iter().map(u32::to_string).collect();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_calor-provisioner"));
+        let mut cmd = Command::new(provisioner_bin());
         cmd.env("RUST_LOG", "info,calor_provisioner=debug")
             .env(
                 "DOCKER_HOST",

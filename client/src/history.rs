@@ -1,0 +1,108 @@
+//! The program's transaction history as a node keeps it: which transactions touched Calor after
+//! a given one (`getSignaturesForAddress`, paged), and each one's slot, time, outcome and logs
+//! (`getTransaction`). An index reads the chain through these two calls only.
+use solana_commitment_config::CommitmentConfig;
+use solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
+use solana_rpc_client_api::config::RpcTransactionConfig;
+use solana_transaction_status_client_types::{
+    option_serializer::OptionSerializer, UiTransactionEncoding,
+};
+
+use crate::rpc::{Chain, ChainError};
+use crate::PROGRAM_ID;
+
+/// The most signatures a node returns a call.
+pub const PAGE: usize = 1_000;
+
+/// One transaction that named the program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub signature: String,
+    pub slot: u64,
+    /// The transaction failed: it changed nothing but its fee payer's balance.
+    pub failed: bool,
+}
+
+/// The program's transactions newer than `after` (all of them when `None`), oldest first.
+pub async fn signatures_after(
+    chain: &Chain,
+    after: Option<&str>,
+) -> Result<Vec<Listed>, ChainError> {
+    let until = after.map(parse_signature).transpose()?;
+    let mut newest_first = Vec::new();
+    let mut before = None;
+    loop {
+        let config = GetConfirmedSignaturesForAddress2Config {
+            before,
+            until,
+            limit: Some(PAGE),
+            commitment: Some(CommitmentConfig::confirmed()),
+        };
+        let page = chain
+            .rpc()
+            .get_signatures_for_address_with_config(&PROGRAM_ID, config)
+            .await?;
+        let full = page.len() == PAGE;
+        for entry in &page {
+            newest_first.push(Listed {
+                signature: entry.signature.clone(),
+                slot: entry.slot,
+                failed: entry.err.is_some(),
+            });
+        }
+        match page.last() {
+            Some(last) if full => before = Some(parse_signature(&last.signature)?),
+            _ => break,
+        }
+    }
+    newest_first.reverse();
+    Ok(newest_first)
+}
+
+fn parse_signature<S: std::str::FromStr>(text: &str) -> Result<S, ChainError> {
+    text.parse().map_err(|_| ChainError::Method {
+        method: "getSignaturesForAddress",
+        message: format!("unparsable signature {text:?}"),
+    })
+}
+
+/// A transaction as an index needs it.
+#[derive(Debug, Clone)]
+pub struct Executed {
+    pub slot: u64,
+    /// Unix seconds, when the node knows the block's time.
+    pub block_time: Option<i64>,
+    pub failed: bool,
+    pub logs: Vec<String>,
+}
+
+/// Reads one transaction; `None` when the node does not have it (yet).
+pub async fn transaction(chain: &Chain, signature: &str) -> Result<Option<Executed>, ChainError> {
+    let config = RpcTransactionConfig {
+        encoding: Some(UiTransactionEncoding::Base64),
+        commitment: Some(CommitmentConfig::confirmed()),
+        max_supported_transaction_version: Some(0),
+    };
+    let tx = match chain
+        .rpc()
+        .get_transaction_with_config(&parse_signature(signature)?, config)
+        .await
+    {
+        Ok(tx) => tx,
+        Err(e) if e.to_string().contains("not found") || e.to_string().contains("null") => {
+            return Ok(None)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let meta = tx.transaction.meta;
+    let logs = match meta.as_ref().map(|m| &m.log_messages) {
+        Some(OptionSerializer::Some(logs)) => logs.clone(),
+        _ => Vec::new(),
+    };
+    Ok(Some(Executed {
+        slot: tx.slot,
+        block_time: tx.block_time,
+        failed: meta.as_ref().is_some_and(|m| m.err.is_some()),
+        logs,
+    }))
+}
