@@ -9,6 +9,13 @@ CREATE TABLE index_cursor (
     updated_at BIGINT NOT NULL
 );
 
+-- Every program transaction applied (failed ones too), so a re-listed one is not applied twice.
+CREATE TABLE indexed_transactions (
+    signature TEXT PRIMARY KEY,
+    slot BIGINT NOT NULL
+);
+CREATE INDEX indexed_transactions_slot ON indexed_transactions (slot);
+
 -- One row a rental, folded from its events. A rental's address is reused when its renter
 -- opens the same id again after settlement closed it: a job is one opening, named by the
 -- opening transaction and the event's index in it.

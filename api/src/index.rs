@@ -22,6 +22,11 @@ use crate::store::{Store, StoreError};
 
 /// Transactions fetched at once during a backfill.
 const FETCH_CONCURRENCY: usize = 8;
+/// Each pass lists again this many slots below the newest applied one: a node may list a
+/// transaction of a slot after others of the same slot were read.
+const REPLAY_SLOTS: u64 = 32;
+/// Passes to wait for a node to give a listed transaction's block time.
+const MAX_BLOCK_TIME_WAITS: u32 = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -56,6 +61,8 @@ pub struct Indexer {
     /// Carries the address of each rental whose history grew.
     pub changed: broadcast::Sender<String>,
     pub progress: watch::Sender<Progress>,
+    /// A transaction whose block time the node did not give yet, and for how many passes.
+    deferred: std::sync::Mutex<Option<(String, u32)>>,
 }
 
 impl Indexer {
@@ -66,13 +73,14 @@ impl Indexer {
             poll,
             changed: broadcast::channel(1024).0,
             progress: watch::channel(Progress::default()).0,
+            deferred: std::sync::Mutex::new(None),
         }
     }
 
     /// Forgets everything indexed, so the next pass rebuilds it from the chain.
     pub async fn reset(&self) -> Result<(), IndexError> {
         let mut tx = self.store.pool().begin().await?;
-        for table in ["job_events", "jobs", "index_cursor"] {
+        for table in ["job_events", "jobs", "indexed_transactions", "index_cursor"] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)
                 .await?;
@@ -96,11 +104,29 @@ impl Indexer {
         }))
     }
 
-    /// Reads and applies everything newer than the cursor; how many transactions it applied.
+    /// Reads and applies what is new since the cursor; how many transactions it applied.
     pub async fn pass(&self) -> Result<usize, IndexError> {
-        let cursor = self.cursor().await?;
-        let listed =
-            history::signatures_after(&self.chain, cursor.as_ref().map(|c| c.0.as_str())).await?;
+        let floor = self
+            .cursor()
+            .await?
+            .map(|(_, slot, _)| slot.saturating_sub(REPLAY_SLOTS));
+        let known: std::collections::HashSet<String> = match floor {
+            None => Default::default(),
+            Some(floor) => {
+                sqlx::query("SELECT signature FROM indexed_transactions WHERE slot >= $1")
+                    .bind(floor as i64)
+                    .fetch_all(self.store.pool())
+                    .await?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect()
+            }
+        };
+        let listed: Vec<Listed> = history::signatures_from(&self.chain, floor)
+            .await?
+            .into_iter()
+            .filter(|l| !known.contains(&l.signature))
+            .collect();
         let count = listed.len();
         let chain = &self.chain;
         let mut fetched = futures_util::stream::iter(listed)
@@ -110,8 +136,34 @@ impl Indexer {
             })
             .buffered(FETCH_CONCURRENCY);
         while let Some((entry, executed)) = fetched.next().await {
-            let executed = executed?.ok_or_else(|| IndexError::Missing(entry.signature.clone()))?;
-            let touched = self.apply(&entry, &executed).await?;
+            let mut executed =
+                executed?.ok_or_else(|| IndexError::Missing(entry.signature.clone()))?;
+            if executed.block_time.is_none() {
+                // A node can list a transaction before it stores its block's time: wait for
+                // it (the next pass lists it again) rather than record a time of our own,
+                // unless the node keeps not knowing it.
+                let waited = {
+                    let mut deferred = self.deferred.lock().expect("deferred lock");
+                    match deferred.as_mut() {
+                        Some((signature, passes)) if *signature == entry.signature => {
+                            *passes += 1;
+                            *passes
+                        }
+                        _ => {
+                            *deferred = Some((entry.signature.clone(), 1));
+                            1
+                        }
+                    }
+                };
+                if waited <= MAX_BLOCK_TIME_WAITS {
+                    break;
+                }
+                tracing::warn!(signature = %entry.signature, "the node gives no block time: using this host's clock");
+                executed.block_time = Some(crate::http::system_clock());
+            }
+            let Some(touched) = self.apply(&entry, &executed).await? else {
+                continue;
+            };
             self.progress.send_modify(|p| {
                 p.slot = entry.slot;
                 p.transactions += 1;
@@ -124,14 +176,27 @@ impl Indexer {
         Ok(count)
     }
 
-    /// Applies one transaction with the cursor; the rentals whose history it grew.
+    /// Applies one transaction with the cursor; the rentals whose history it grew, or `None`
+    /// when it was applied before.
     async fn apply(
         &self,
         entry: &Listed,
         executed: &history::Executed,
-    ) -> Result<Vec<String>, IndexError> {
+    ) -> Result<Option<Vec<String>>, IndexError> {
         let mut touched = Vec::new();
         let mut tx = self.store.pool().begin().await?;
+        let new = sqlx::query(
+            "INSERT INTO indexed_transactions (signature, slot) VALUES ($1, $2) ON CONFLICT (signature) DO NOTHING",
+        )
+        .bind(&entry.signature)
+        .bind(executed.slot as i64)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !new {
+            return Ok(None);
+        }
         if !executed.failed && !entry.failed {
             let emitted = events::from_logs(&executed.logs);
             if emitted.truncated {
@@ -156,9 +221,12 @@ impl Indexer {
                 }
             }
         }
+        // the cursor only moves forward: a late transaction of an older slot does not pull it back
         sqlx::query(
             "INSERT INTO index_cursor (id, signature, slot, transactions, updated_at) VALUES (1, $1, $2, 1, $3) \
-             ON CONFLICT (id) DO UPDATE SET signature = $1, slot = $2, \
+             ON CONFLICT (id) DO UPDATE SET \
+             signature = CASE WHEN index_cursor.slot <= $2 THEN $1 ELSE index_cursor.signature END, \
+             slot = CASE WHEN index_cursor.slot <= $2 THEN $2 ELSE index_cursor.slot END, \
              transactions = index_cursor.transactions + 1, updated_at = $3",
         )
         .bind(&entry.signature)
@@ -167,7 +235,7 @@ impl Indexer {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(touched)
+        Ok(Some(touched))
     }
 
     /// Follows the chain until shutdown: a pass, then another after `poll`.

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use calor_api::config::ChainSettings;
-use calor_api::jobs::JobSettings;
+use calor_api::jobs::{JobSettings, QuotaSettings};
 use calor_client::rpc::SignedTransaction;
 use calor_client::Pubkey;
 use serde_json::{json, Value};
@@ -29,7 +29,13 @@ pub fn chain_settings(stack: &Stack) -> ChainSettings {
         sol_usd_price_account: stack.protocol.sol_usd_price,
         index_poll: Duration::from_millis(200),
         market_refresh: Duration::from_millis(300),
-        jobs: JobSettings::default(),
+        jobs: JobSettings {
+            quota: QuotaSettings {
+                base: 1,
+                ..QuotaSettings::default()
+            },
+            ..JobSettings::default()
+        },
         reindex: false,
     }
 }
@@ -212,6 +218,17 @@ async fn flow(backing: Backing) {
     assert_eq!(
         job["connect"]["sshCommand"],
         format!("ssh -p {port} root@127.0.0.1")
+    );
+
+    // One open job is this wallet's quota: a second is refused, naming the limit.
+    let reply = api
+        .call("POST", "/api/jobs", Some(&token), Some(&body.to_string()))
+        .await;
+    assert_eq!(reply.problem(403), "quota_exceeded");
+    let detail = reply.json()["detail"].as_str().unwrap().to_string();
+    assert!(
+        detail.contains("may have 1 at once") && detail.contains("tier"),
+        "{detail}"
     );
 
     // The network and the listings see the node busy.

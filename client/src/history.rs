@@ -23,18 +23,20 @@ pub struct Listed {
     pub failed: bool,
 }
 
-/// The program's transactions newer than `after` (all of them when `None`), oldest first.
-pub async fn signatures_after(
+/// The program's transactions in slot `from_slot` and later (all of them when `None`),
+/// oldest first. Paging goes back from the newest until a page reaches an older slot, so a
+/// transaction that appeared late within a slot already read is listed again rather than
+/// skipped: the caller drops what it has applied.
+pub async fn signatures_from(
     chain: &Chain,
-    after: Option<&str>,
+    from_slot: Option<u64>,
 ) -> Result<Vec<Listed>, ChainError> {
-    let until = after.map(parse_signature).transpose()?;
     let mut newest_first = Vec::new();
     let mut before = None;
     loop {
         let config = GetConfirmedSignaturesForAddress2Config {
             before,
-            until,
+            until: None,
             limit: Some(PAGE),
             commitment: Some(CommitmentConfig::confirmed()),
         };
@@ -43,7 +45,12 @@ pub async fn signatures_after(
             .get_signatures_for_address_with_config(&PROGRAM_ID, config)
             .await?;
         let full = page.len() == PAGE;
+        let mut reached_floor = false;
         for entry in &page {
+            if from_slot.is_some_and(|floor| entry.slot < floor) {
+                reached_floor = true;
+                break;
+            }
             newest_first.push(Listed {
                 signature: entry.signature.clone(),
                 slot: entry.slot,
@@ -51,7 +58,9 @@ pub async fn signatures_after(
             });
         }
         match page.last() {
-            Some(last) if full => before = Some(parse_signature(&last.signature)?),
+            Some(last) if full && !reached_floor => {
+                before = Some(parse_signature(&last.signature)?)
+            }
             _ => break,
         }
     }

@@ -338,6 +338,11 @@ impl Api {
     }
 }
 
+/// The `calor-api` binary `cargo test` builds beside the test executables.
+pub fn api_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_calor-api"))
+}
+
 fn backing_url(backing: &Backing) -> String {
     match backing {
         Backing::Sqlite(dir) => format!("sqlite://{}/api.db", dir.display()),
