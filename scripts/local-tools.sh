@@ -4,7 +4,8 @@
 #   DOCKER_HOST           Podman serving the Docker Engine API (tools/engine/start.sh), unless
 #                         DOCKER_HOST already points at an engine
 #   CALOR_INSTANCE_IMAGE  Debian + sshd, built locally (tools/engine/instance-image.sh)
-# and Debian's PostgreSQL for the API's tests.
+# and, for the API's tests, Debian's PostgreSQL and Schemathesis (CALOR_SCHEMATHESIS, from PyPI
+# into a cached virtual environment).
 # The engine is stopped again on exit when this script started it.
 prepare_local_tools() {
   for tool in ssh ssh-keygen curl; do
@@ -18,6 +19,10 @@ prepare_local_tools() {
   if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
   fi
+  if ! command -v python3 >/dev/null || ! python3 -m venv --help >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >&2
+  fi
+  CALOR_SCHEMATHESIS=$(bash tools/schemathesis/install.sh)
   CALOR_LOCALNET_BIN=$(bash tools/localnet/build.sh)
   if [[ -z "${DOCKER_HOST:-}" ]]; then
     if ! curl -sf --unix-socket /run/calor-podman.sock http://d/v1.41/_ping >/dev/null 2>&1; then
@@ -26,7 +31,7 @@ prepare_local_tools() {
     DOCKER_HOST=$(bash tools/engine/start.sh)
   fi
   CALOR_INSTANCE_IMAGE=$(bash tools/engine/instance-image.sh)
-  export CALOR_LOCALNET_BIN DOCKER_HOST CALOR_INSTANCE_IMAGE
+  export CALOR_LOCALNET_BIN DOCKER_HOST CALOR_INSTANCE_IMAGE CALOR_SCHEMATHESIS
 }
 
 stop_local_engine() {

@@ -25,7 +25,7 @@ use crate::{handlers, http, jobs, market};
         http::ProblemBody, jobs::JobEvent, market::GpuCatalog, market::GpuModelView,
         market::RegionAvailability, market::RateView,
     )),
-    modifiers(&Bearer),
+    modifiers(&Bearer, &Problems),
     tags(
         (name = "auth", description = "Sign-In With Solana and sessions"),
         (name = "jobs", description = "Open, watch and stop rentals"),
@@ -51,6 +51,37 @@ impl Modify for Bearer {
                     .build(),
             ),
         );
+    }
+}
+
+/// Errors are served as `application/problem+json`: every 4xx and 5xx response says so.
+struct Problems;
+
+impl Modify for Problems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.put,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    if !(status.starts_with('4') || status.starts_with('5')) {
+                        continue;
+                    }
+                    if let utoipa::openapi::RefOr::T(response) = response {
+                        if let Some(content) = response.content.shift_remove("application/json") {
+                            response
+                                .content
+                                .insert("application/problem+json".to_string(), content);
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
