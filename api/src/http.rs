@@ -102,13 +102,18 @@ pub fn system_clock() -> i64 {
 }
 
 pub fn router(app: Arc<App>, app_origin: Option<&str>) -> Router {
+    router_with(Router::new(), app, app_origin)
+}
+
+/// The API's routes and `extra` ones (a benchmark's), behind the same middleware.
+pub fn router_with(extra: Router<Arc<App>>, app: Arc<App>, app_origin: Option<&str>) -> Router {
     let mut cors = CorsLayer::new()
         .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
     if let Some(origin) = app_origin.and_then(|o| HeaderValue::from_str(o).ok()) {
         cors = cors.allow_origin(origin);
     }
-    Router::new()
+    extra
         .route("/api/auth/challenge", post(challenge))
         .route("/api/auth/verify", post(verify))
         .route("/api/auth/refresh", post(refresh))

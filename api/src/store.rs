@@ -62,10 +62,24 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.into()));
         };
-        // SQLite allows one writer: a single connection avoids "database is locked".
-        let max = if url.starts_with("sqlite:") { 1 } else { 16 };
+        // SQLite in WAL mode: readers run beside the one writer, and a writer waits for the
+        // lock (busy_timeout) instead of failing; every write transaction here begins with its
+        // write, so none has to upgrade a read lock.
+        let sqlite = url.starts_with("sqlite:");
         let pool = AnyPoolOptions::new()
-            .max_connections(max)
+            .max_connections(if sqlite { 4 } else { 16 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        use sqlx::Executor;
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(&url)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;

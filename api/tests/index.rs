@@ -2,6 +2,8 @@
 //! while backfilling and while following, restarted each time, it ends with every rental
 //! event once (no duplicate, no gap) and the same signatures the chain lists for each
 //! rental; `--reindex` rebuilds exactly the same rows.
+#[path = "history/mod.rs"]
+mod history_maker;
 #[path = "../../provisioner/tests/support/mod.rs"]
 #[allow(unused_imports)]
 mod stack;
@@ -11,66 +13,14 @@ use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use calor::instructions::OpenRentalArgs;
 use calor_api::store::Store;
 use calor_client::history;
-use calor_client::instructions::{self as ix, SettleParties};
-use calor_client::{pda, Pubkey};
+use calor_client::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use sqlx::Row;
 use stack::{free_port, Stack};
 use support::*;
-
-/// Opens `ids` as SOL rentals of `renter` and cancels and settles each, a batch at a time.
-async fn make_history(stack: &Stack, renter: &Keypair, ids: std::ops::Range<u64>) -> Vec<Pubkey> {
-    let chain = stack.chain();
-    let ids: Vec<u64> = ids.collect();
-    for batch in ids.chunks(16) {
-        calor_migrations::publish_local_sol_price(chain, calor_migrations::LOCAL_SOL_USD_CENTS)
-            .await
-            .unwrap();
-        let opens = batch.iter().map(|&id| {
-            let args = OpenRentalArgs {
-                id,
-                bump: 0,
-                escrow_bump: 0,
-                hours: 3,
-                hourly_rate_micro_usd: 2_000_000,
-                region: None,
-                near: None,
-                ssh_public_key: None,
-                forwarded_ports: Vec::new(),
-                max_payment: u64::MAX,
-            };
-            let open = ix::open_rental_sol(renter.pubkey(), 1, stack.protocol.sol_usd_price, args);
-            async move { chain.send("open", &[open], renter, &[]).await.unwrap() }
-        });
-        futures_util::future::join_all(opens).await;
-        let stops = batch.iter().map(|&id| {
-            let rental = pda::rental(&renter.pubkey(), id);
-            let parties = SettleParties {
-                renter: renter.pubkey(),
-                payee: None,
-                prioritised: false,
-            };
-            let stop = [
-                ix::cancel(renter.pubkey(), rental, None),
-                ix::settle_sol(rental, parties),
-            ];
-            async move {
-                chain
-                    .send("cancel+settle", &stop, renter, &[])
-                    .await
-                    .unwrap()
-            }
-        });
-        futures_util::future::join_all(stops).await;
-    }
-    ids.iter()
-        .map(|&id| pda::rental(&renter.pubkey(), id))
-        .collect()
-}
 
 struct ApiProcess {
     child: Child,
@@ -250,7 +200,7 @@ async fn survives_sigkill(db: &str, dir: &std::path::Path) {
     calor_migrations::fund(stack.chain(), &renter.pubkey())
         .await
         .unwrap();
-    let mut rentals = make_history(&stack, &renter, 0..48).await;
+    let mut rentals = history_maker::make_history(&stack, &renter, 0..48, 1).await;
     let total = history::signatures_from(stack.chain(), None)
         .await
         .unwrap()
@@ -283,7 +233,7 @@ async fn survives_sigkill(db: &str, dir: &std::path::Path) {
 
     // Following: new history arrives while it runs; killed in the middle, restarted.
     let api = ApiProcess::start(&stack, &db, &[], &log);
-    let more = make_history(&stack, &renter, 100..116);
+    let more = history_maker::make_history(&stack, &renter, 100..116, 1);
     let (more, _) = tokio::join!(more, async {
         tokio::time::sleep(Duration::from_millis(700)).await;
     });

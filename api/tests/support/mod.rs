@@ -111,18 +111,20 @@ pub struct Api {
     pub settings: AuthSettings,
     /// The chain-following side, when started `with_chain`.
     pub service: Option<Service>,
-    server: tokio::task::JoinHandle<()>,
-    _backing: Backing,
+    server: Option<tokio::task::JoinHandle<()>>,
+    _backing: Option<Backing>,
 }
 
 impl Drop for Api {
     fn drop(&mut self) {
-        self.server.abort();
+        if let Some(server) = &self.server {
+            server.abort();
+        }
         if let Some(service) = self.service.take() {
             // the tasks end with the runtime; ask them to stop first
             drop(service);
         }
-        if let Backing::Sqlite(dir) = &self._backing {
+        if let Some(Backing::Sqlite(dir)) = &self._backing {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
@@ -188,8 +190,8 @@ impl Api {
             clock,
             settings: settings(),
             service: None,
-            server,
-            _backing: backing,
+            server: Some(server),
+            _backing: Some(backing),
         }
     }
 
@@ -221,8 +223,8 @@ impl Api {
             clock: Arc::new(AtomicI64::new(0)),
             settings: settings(),
             service: Some(service),
-            server,
-            _backing: backing,
+            server: Some(server),
+            _backing: Some(backing),
         }
     }
 
@@ -264,6 +266,19 @@ impl Api {
         };
         events.read_head().await;
         events
+    }
+
+    /// A client of an API served elsewhere (a benchmark's own server).
+    pub fn attach(port: u16) -> Api {
+        Api {
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            clock: Arc::new(AtomicI64::new(0)),
+            settings: settings(),
+            service: None,
+            server: None,
+            _backing: None,
+        }
     }
 
     pub fn advance(&self, secs: i64) {
