@@ -8,9 +8,9 @@
 # into a cached virtual environment).
 # The engine is stopped again on exit when this script started it.
 prepare_local_tools() {
-  for tool in ssh ssh-keygen curl; do
+  for tool in ssh ssh-keygen curl jq; do
     if ! command -v "$tool" >/dev/null; then
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-client curl >&2
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-client curl jq >&2
       break
     fi
   done

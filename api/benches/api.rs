@@ -8,13 +8,13 @@
 //!
 //! Run: `cargo bench -p calor-api --bench api` (after `source scripts/local-tools.sh;
 //! prepare_local_tools`). `CALOR_BENCH_RENTALS` changes the history's size.
-#[path = "../tests/history/mod.rs"]
-mod history_maker;
+#[path = "../tests/chain/mod.rs"]
+#[allow(dead_code)]
+mod chain;
 #[path = "../../provisioner/tests/support/mod.rs"]
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod stack;
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::sync::Arc;
@@ -22,10 +22,8 @@ use std::time::{Duration, Instant};
 
 use axum::routing::get;
 use axum::Router;
-use calor_api::config::ChainSettings;
 use calor_api::http::{router_with, App};
 use calor_api::index::Indexer;
-use calor_api::jobs::JobSettings;
 use calor_api::store::Store;
 use calor_client::rpc::{Chain, SendPolicy};
 use solana_keypair::Keypair;
@@ -178,7 +176,7 @@ async fn run() {
         .await
         .unwrap();
     let made = Instant::now();
-    history_maker::make_history(&stack, &renter, 0..rentals, 6).await;
+    chain::make_history(&stack, &renter, 0..rentals, 6).await;
     eprintln!(
         "made {rentals} rentals on the local chain in {:.1} s",
         made.elapsed().as_secs_f64()
@@ -193,19 +191,13 @@ async fn run() {
     let on_postgres = rebuild(&rpc, &pg.url).await;
 
     // The API over the SQLite index, with a static body the size of the catalog.
-    let chain = ChainSettings {
-        rpc_url: rpc.clone(),
-        ws_url: stack.local.ws_url(),
-        sol_usd_price_account: stack.protocol.sol_usd_price,
-        index_poll: Duration::from_millis(500),
-        market_refresh: Duration::from_millis(1000),
-        jobs: JobSettings::default(),
-        reindex: false,
-    };
+    let mut chain_settings = chain::settings(&stack);
+    chain_settings.index_poll = Duration::from_millis(500);
+    chain_settings.market_refresh = Duration::from_millis(1000);
     let store = Store::open(&sqlite).await.unwrap();
     let service = calor_api::serve::Service::start(
         store,
-        &chain,
+        &chain_settings,
         support::settings(),
         calor_api::limits::Limits::new(
             support::rate(u32::MAX, u32::MAX),

@@ -94,6 +94,19 @@ impl From<JobError> for Problem {
     }
 }
 
+/// Query parameters, their rejection a problem naming what is wrong.
+fn query<T>(
+    parsed: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, Problem> {
+    parsed.map(|Query(value)| value).map_err(|e| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_query",
+            e.body_text(),
+        )
+    })
+}
+
 fn jobs(app: &App) -> Result<&Arc<Jobs>, Problem> {
     app.jobs.as_ref().ok_or_else(|| {
         Problem::new(
@@ -186,13 +199,7 @@ pub async fn list_jobs(
     filter: Result<Query<JobFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<JobPage>, Problem> {
     let wallet = signed_in(&app, &headers).await?;
-    let Query(filter) = filter.map_err(|e| {
-        Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_query",
-            e.body_text(),
-        )
-    })?;
+    let filter = query(filter)?;
     Ok(Json(jobs(&app)?.list(&wallet, &filter).await?))
 }
 
@@ -542,13 +549,7 @@ pub async fn listings(
     State(app): State<Arc<App>>,
     filter: Result<Query<ListingFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<Listing>>, Problem> {
-    let Query(filter) = filter.map_err(|e| {
-        Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_query",
-            e.body_text(),
-        )
-    })?;
+    let filter = query(filter)?;
     let jobs = jobs(&app)?;
     let snapshot = jobs.market.snapshot();
     let view = jobs.market.view().await;

@@ -2,8 +2,9 @@
 //! while backfilling and while following, restarted each time, it ends with every rental
 //! event once (no duplicate, no gap) and the same signatures the chain lists for each
 //! rental; `--reindex` rebuilds exactly the same rows.
-#[path = "history/mod.rs"]
-mod history_maker;
+#[path = "chain/mod.rs"]
+#[allow(dead_code)]
+mod chain;
 #[path = "../../provisioner/tests/support/mod.rs"]
 #[allow(unused_imports)]
 mod stack;
@@ -200,18 +201,23 @@ async fn survives_sigkill(db: &str, dir: &std::path::Path) {
     calor_migrations::fund(stack.chain(), &renter.pubkey())
         .await
         .unwrap();
-    let mut rentals = history_maker::make_history(&stack, &renter, 0..48, 1).await;
+    let mut rentals = chain::make_history(&stack, &renter, 0..48, 1).await;
     let total = history::signatures_from(stack.chain(), None)
         .await
         .unwrap()
         .len() as u64;
 
-    // Backfill, killed again and again until it has read everything.
+    // Backfill, killed again and again (a little later after its first progress each time)
+    // until it has read everything.
     let mut partial_kills = 0;
-    let mut delay = Duration::from_millis(150);
+    let mut delay = Duration::from_millis(10);
     loop {
         let before = applied(&db).await;
         let api = ApiProcess::start(&stack, &db, &[], &log);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while applied_now(&api).await == 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         tokio::time::sleep(delay).await;
         api.kill();
         let after = applied(&db).await;
@@ -221,7 +227,7 @@ async fn survives_sigkill(db: &str, dir: &std::path::Path) {
         if after >= total {
             break;
         }
-        delay += Duration::from_millis(50);
+        delay *= 2;
     }
     assert!(
         partial_kills > 0,
@@ -233,7 +239,7 @@ async fn survives_sigkill(db: &str, dir: &std::path::Path) {
 
     // Following: new history arrives while it runs; killed in the middle, restarted.
     let api = ApiProcess::start(&stack, &db, &[], &log);
-    let more = history_maker::make_history(&stack, &renter, 100..116, 1);
+    let more = chain::make_history(&stack, &renter, 100..116, 1);
     let (more, _) = tokio::join!(more, async {
         tokio::time::sleep(Duration::from_millis(700)).await;
     });

@@ -4,6 +4,9 @@
 //! `running`, reads where to connect, stops it with a second signed transaction and watches
 //! it settle; the index's history and amounts equal the chain's. Another wallet sees none of
 //! it.
+#[path = "chain/mod.rs"]
+#[allow(dead_code)]
+mod chain;
 #[path = "../../provisioner/tests/support/mod.rs"]
 #[allow(unused_imports)]
 mod stack;
@@ -11,10 +14,8 @@ mod support;
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use calor_api::config::ChainSettings;
 use calor_api::jobs::{JobSettings, QuotaSettings};
-use calor_client::rpc::SignedTransaction;
 use calor_client::Pubkey;
 use serde_json::{json, Value};
 use solana_keypair::Keypair;
@@ -22,33 +23,19 @@ use solana_signer::Signer;
 use stack::{ProvisionerOptions, Stack};
 use support::*;
 
+/// The chain's settings, with a quota of one open job a wallet.
 pub fn chain_settings(stack: &Stack) -> ChainSettings {
-    ChainSettings {
-        rpc_url: stack.local.rpc_url(),
-        ws_url: stack.local.ws_url(),
-        sol_usd_price_account: stack.protocol.sol_usd_price,
-        index_poll: Duration::from_millis(200),
-        market_refresh: Duration::from_millis(300),
-        jobs: JobSettings {
-            quota: QuotaSettings {
-                base: 1,
-                ..QuotaSettings::default()
-            },
-            ..JobSettings::default()
-        },
-        reindex: false,
-    }
+    let mut settings = chain::settings(stack);
+    settings.jobs.quota = QuotaSettings {
+        base: 1,
+        ..QuotaSettings::default()
+    };
+    settings
 }
 
 /// Signs an unsigned transaction from the API as its fee payer, as a wallet would.
 pub fn sign(transaction: &str, wallet: &Keypair) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut tx: SignedTransaction =
-        bincode::deserialize(&b64.decode(transaction).unwrap()).unwrap();
-    let blockhash = tx.message.recent_blockhash;
-    tx.try_sign(&[wallet], blockhash)
-        .expect("the wallet is the only signer");
-    b64.encode(bincode::serialize(&tx).unwrap())
+    calor_client::wire::sign(transaction, wallet).expect("the wallet is the only signer")
 }
 
 pub async fn wallet_session(api: &Api, wallet: &Keypair) -> String {

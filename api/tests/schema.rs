@@ -2,6 +2,9 @@
 //! `/api/openapi.json`, on a migrated local chain with a listed provider: anonymous and
 //! signed-in calls with generated input must never answer 5xx, and every response must match
 //! the description (status, content type and body schema).
+#[path = "chain/mod.rs"]
+#[allow(dead_code)]
+mod chain;
 #[path = "../../provisioner/tests/support/mod.rs"]
 #[allow(unused_imports)]
 mod stack;
@@ -10,8 +13,6 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use calor_api::config::ChainSettings;
-use calor_api::jobs::JobSettings;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use stack::Stack;
@@ -37,15 +38,7 @@ fn schemathesis() -> String {
 async fn fuzz(backing: Backing) {
     let tool = schemathesis();
     let stack = Stack::new("api-schema", &[1]).await;
-    let chain = ChainSettings {
-        rpc_url: stack.local.rpc_url(),
-        ws_url: stack.local.ws_url(),
-        sol_usd_price_account: stack.protocol.sol_usd_price,
-        index_poll: Duration::from_millis(200),
-        market_refresh: Duration::from_millis(300),
-        jobs: JobSettings::default(),
-        reindex: false,
-    };
+    let chain = chain::settings(&stack);
     let api = Api::with_chain(backing, &chain).await;
     let wallet = Keypair::new();
     calor_migrations::fund(stack.chain(), &wallet.pubkey())

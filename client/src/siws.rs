@@ -49,6 +49,30 @@ pub struct SignInMessage {
     pub resources: Vec<String>,
 }
 
+#[cfg(feature = "rpc")]
+impl SignInMessage {
+    /// What a wallet's `solana:signIn` writes for `address` given a `SolanaSignInInput` as
+    /// JSON (the API's challenge); `None` without a domain. For local tools and tests: a
+    /// browser wallet does this itself.
+    pub fn answering(input: &serde_json::Value, address: &str) -> Option<SignInMessage> {
+        let field = |k: &str| input[k].as_str().map(str::to_string);
+        Some(SignInMessage {
+            domain: field("domain")?,
+            address: address.to_string(),
+            statement: field("statement"),
+            uri: field("uri"),
+            version: field("version"),
+            chain_id: field("chainId"),
+            nonce: field("nonce"),
+            issued_at: field("issuedAt"),
+            expiration_time: field("expirationTime"),
+            not_before: field("notBefore"),
+            request_id: field("requestId"),
+            resources: Vec::new(),
+        })
+    }
+}
+
 /// Why a sign-in was refused. Each names what failed and never echoes secrets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SiwsError {

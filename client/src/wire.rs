@@ -68,6 +68,20 @@ pub fn unsigned(
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// Signs an unsigned transaction (base64, as [`unsigned`] writes it) as its fee payer, as a
+/// wallet does; for local tools and tests (a renter's key never reaches a service).
+pub fn sign(base64_text: &str, signer: &solana_keypair::Keypair) -> Result<String, WireError> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let bytes = b64
+        .decode(base64_text.trim())
+        .map_err(|_| WireError::NotBase64)?;
+    let mut tx: Transaction = bincode::deserialize(&bytes).map_err(|_| WireError::Malformed)?;
+    let blockhash = tx.message.recent_blockhash;
+    tx.try_sign(&[signer], blockhash)
+        .map_err(|_| WireError::BadSignature)?;
+    Ok(b64.encode(bincode::serialize(&tx).expect("a transaction serialises")))
+}
+
 /// A signed transaction from base64, checked for relay: well-formed, small enough, every
 /// signature present and valid, and every instruction a call of Calor or the compute budget.
 pub fn signed_for_relay(base64_text: &str) -> Result<Transaction, WireError> {

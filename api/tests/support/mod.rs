@@ -177,13 +177,7 @@ impl Api {
             trust_forwarded_for,
             clock: Box::new(move || now.load(Ordering::SeqCst)),
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let routes = router(app, Some("http://app.calor.test"))
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, routes).await.unwrap();
-        });
+        let (port, server) = serve(app).await;
         Api {
             base: format!("http://127.0.0.1:{port}"),
             port,
@@ -210,13 +204,7 @@ impl Api {
         )
         .await
         .expect("start the service");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let routes = router(service.app.clone(), Some("http://app.calor.test"))
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, routes).await.unwrap();
-        });
+        let (port, server) = serve(service.app.clone()).await;
         Api {
             base: format!("http://127.0.0.1:{port}"),
             port,
@@ -358,6 +346,18 @@ pub fn api_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_calor-api"))
 }
 
+/// Serves `app` on a free local port.
+async fn serve(app: Arc<App>) -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let routes = router(app, Some("http://app.calor.test"))
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, routes).await.unwrap();
+    });
+    (port, server)
+}
+
 fn backing_url(backing: &Backing) -> String {
     match backing {
         Backing::Sqlite(dir) => format!("sqlite://{}/api.db", dir.display()),
@@ -369,20 +369,9 @@ fn backing_url(backing: &Backing) -> String {
 /// challenge) with `sign`: the message the Wallet Standard `signIn` writes, signed.
 pub fn sign_in_body(input: &Value, address: &Pubkey, sign: impl Fn(&[u8]) -> [u8; 64]) -> Value {
     use base64::Engine as _;
-    let field = |k: &str| input[k].as_str().map(str::to_string);
-    let message = SignInMessage {
-        domain: field("domain").unwrap(),
-        address: address.to_string(),
-        statement: field("statement"),
-        uri: field("uri"),
-        version: field("version"),
-        chain_id: field("chainId"),
-        nonce: field("nonce"),
-        issued_at: field("issuedAt"),
-        expiration_time: field("expirationTime"),
-        ..Default::default()
-    };
-    let text = message.text();
+    let text = SignInMessage::answering(input, &address.to_string())
+        .expect("a challenge with a domain")
+        .text();
     let b64 = base64::engine::general_purpose::STANDARD;
     serde_json::json!({
         "address": address.to_string(),

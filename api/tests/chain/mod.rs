@@ -1,12 +1,29 @@
-//! Rental history made on a local chain for the index's tests and benchmark: SOL rentals
-//! opened, then cancelled and settled, `per_tx` to a transaction.
+//! The API's tests and benchmark on a local chain: the settings to follow it, and rental
+//! history made on it (SOL rentals opened, then cancelled and settled).
+use std::time::Duration;
+
 use calor::instructions::OpenRentalArgs;
+use calor_api::config::ChainSettings;
+use calor_api::jobs::JobSettings;
 use calor_client::instructions::{self as ix, SettleParties};
 use calor_client::{pda, Pubkey};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use crate::stack::Stack;
+
+/// Follows `stack`'s chain closely (index every 200 ms, market every 300 ms).
+pub fn settings(stack: &Stack) -> ChainSettings {
+    ChainSettings {
+        rpc_url: stack.local.rpc_url(),
+        ws_url: stack.local.ws_url(),
+        sol_usd_price_account: stack.protocol.sol_usd_price,
+        index_poll: Duration::from_millis(200),
+        market_refresh: Duration::from_millis(300),
+        jobs: JobSettings::default(),
+        reindex: false,
+    }
+}
 
 /// Opens `ids` as SOL rentals of `renter` and cancels and settles each, batches at a time;
 /// their addresses.
@@ -30,7 +47,15 @@ pub async fn make_history(
         forwarded_ports: Vec::new(),
         max_payment: u64::MAX,
     };
-    for batch in ids.chunks(32 * per_tx) {
+    let started = std::time::Instant::now();
+    for (n, batch) in ids.chunks(32 * per_tx).enumerate() {
+        if n > 0 && n % 10 == 0 {
+            eprintln!(
+                "{} rentals made in {:.1} s",
+                n * 32 * per_tx,
+                started.elapsed().as_secs_f64()
+            );
+        }
         calor_migrations::publish_local_sol_price(chain, calor_migrations::LOCAL_SOL_USD_CENTS)
             .await
             .unwrap();
