@@ -8,41 +8,49 @@ API=${API:-http://127.0.0.1:8080}
 WALLET=${WALLET:-.calor/keys/renter-api.json}
 dev=${CALOR_DEV:-calor-dev}
 "$dev" fund "$WALLET" >/dev/null
+# Local chain only: a live Pyth feed is always fresh, the local one is published now (the demo
+# moved the local clock), and the API re-reads prices every second.
+"$dev" keep-price && sleep 1.5
 
 # 1. Sign in: the API's challenge, signed by the wallet, exchanged for a bearer token.
-curl -sf -X POST "$API/api/auth/challenge" | "$dev" sign-in "$WALLET" > .calor/verify.json
-TOKEN=$(curl -sf -X POST "$API/api/auth/verify" -H 'content-type: application/json' \
+curl -s --fail-with-body -X POST "$API/api/auth/challenge" | "$dev" sign-in "$WALLET" > .calor/verify.json
+TOKEN=$(curl -s --fail-with-body -X POST "$API/api/auth/verify" -H 'content-type: application/json' \
   -d @.calor/verify.json | jq -r .accessToken)
 auth=(-H "authorization: Bearer $TOKEN")
 
-# 2. The catalog, then a quote and the unsigned transaction for 3 hours of GPU model 1.
-curl -sf "$API/api/gpus" | jq -c '.models[0] | {name, idleNodes, rate: .rate.marketUsdPerHour}'
-curl -sf -X POST "$API/api/jobs" "${auth[@]}" -H 'content-type: application/json' \
+# 2. The catalog (once a node of GPU model 1 is idle: after the demo moved the local clock,
+#    the next heartbeat brings it back), then a quote and the unsigned transaction for 3 hours.
+for _ in $(seq 1 60); do
+  [[ $(curl -s --fail-with-body "$API/api/gpus" | jq '.models[0].idleNodes') -gt 0 ]] && break
+  sleep 1
+done
+curl -s --fail-with-body "$API/api/gpus" | jq -c '.models[0] | {name, idleNodes, rate: .rate.marketUsdPerHour}'
+curl -s --fail-with-body -X POST "$API/api/jobs" "${auth[@]}" -H 'content-type: application/json' \
   -d '{"gpu": 1, "region": 1, "hours": 3, "payment": "sol"}' > .calor/job.json
 jq -c '.quote | {paidUsd, minimumUsd, amount, unit, refundableRentLamports, networkFeeLamports}' .calor/job.json
 RENTAL=$(jq -r .rental .calor/job.json)
 
 # 3. The wallet signs; the API relays (or the wallet sends it itself).
 "$dev" sign "$WALLET" < .calor/job.json \
-  | curl -sf -X POST "$API/api/tx" -H 'content-type: application/json' -d @- | jq -c .
+  | curl -s --fail-with-body -X POST "$API/api/tx" -H 'content-type: application/json' -d @- | jq -c .
 
 # 4. Watch it: once indexed, its event stream until it runs (stops at `started`).
-until curl -sf "$API/api/jobs/$RENTAL" "${auth[@]}" >/dev/null; do sleep 0.2; done
-curl -sfN --max-time 120 "$API/api/jobs/$RENTAL/events" "${auth[@]}" \
+until curl -s --fail-with-body "$API/api/jobs/$RENTAL" "${auth[@]}" >/dev/null; do sleep 0.2; done
+curl -sN --fail-with-body --max-time 120 "$API/api/jobs/$RENTAL/events" "${auth[@]}" \
   | while read -r line; do
       echo "$line"
       [[ "$line" == "event: started" ]] && break
     done || true
-curl -sf "$API/api/jobs/$RENTAL" "${auth[@]}" | jq -c '{state, connect}'
+curl -s --fail-with-body "$API/api/jobs/$RENTAL" "${auth[@]}" | jq -c '{state, connect}'
 
 # 5. Stop: the API builds complete + settle; the wallet signs; then the settled job.
-curl -sf -X DELETE "$API/api/jobs/$RENTAL" "${auth[@]}" > .calor/stop.json
+curl -s --fail-with-body -X DELETE "$API/api/jobs/$RENTAL" "${auth[@]}" > .calor/stop.json
 "$dev" sign "$WALLET" < .calor/stop.json \
-  | curl -sf -X POST "$API/api/tx" -H 'content-type: application/json' -d @- | jq -c .
+  | curl -s --fail-with-body -X POST "$API/api/tx" -H 'content-type: application/json' -d @- | jq -c .
 for _ in $(seq 1 100); do
-  settled=$(curl -sf "$API/api/jobs/$RENTAL" "${auth[@]}" | jq -r .settled)
+  settled=$(curl -s --fail-with-body "$API/api/jobs/$RENTAL" "${auth[@]}" | jq -r .settled)
   [[ "$settled" == true ]] && break
   sleep 0.2
 done
-curl -sf "$API/api/jobs/$RENTAL" "${auth[@]}" \
+curl -s --fail-with-body "$API/api/jobs/$RENTAL" "${auth[@]}" \
   | jq -c '{state, settled, servedSecs, cost, timeline: [.timeline[] | {kind, signature}]}'

@@ -45,7 +45,7 @@ say "starting the provisioner (region 1, node 0) on $DOCKER_HOST"
 "$bin/calor-provisioner" --operator-keypair .calor/keys/operator.json --region 1 --nodes 0 \
   --instance-image "$CALOR_INSTANCE_IMAGE" "${inventory[@]}" --ssh-bind-ip 127.0.0.1 \
   --state-dir .calor/provisioner --memory-mib 2048 --cpus 2 --shm-mib 256 --workspace-mib 1024 \
-  --reconcile-ms 500 > .calor/provisioner.log 2>&1 &
+  --reconcile-ms 500 --heartbeat-secs 10 > .calor/provisioner.log 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:9400/healthz >/dev/null && break; sleep 0.1; done
 curl -sf http://127.0.0.1:9400/healthz >/dev/null || { cat .calor/provisioner.log; exit 1; }
