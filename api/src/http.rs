@@ -206,6 +206,8 @@ pub struct Problem {
     pub field: Option<&'static str>,
     /// Seconds, sent as `Retry-After`.
     pub retry_after: Option<u64>,
+    /// The limit that refused the call (calls a minute), sent as `RateLimit-*` headers.
+    pub rate_limit: Option<u32>,
 }
 
 /// The body of every error (`application/problem+json`, RFC 9457).
@@ -233,6 +235,7 @@ impl Problem {
             detail: detail.into(),
             field: None,
             retry_after: None,
+            rate_limit: None,
         }
     }
 }
@@ -242,6 +245,7 @@ impl From<Limited> for Problem {
         let seconds = limited.retry_after.as_secs();
         Problem {
             retry_after: Some(seconds),
+            rate_limit: Some(limited.per_minute),
             ..Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
@@ -269,6 +273,18 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(limit) = self.rate_limit {
+            // draft-ietf-httpapi-ratelimit-headers, and the common three-header form
+            let headers = response.headers_mut();
+            let seconds = self.retry_after.unwrap_or(0);
+            headers.insert(
+                "ratelimit-policy",
+                HeaderValue::from_str(&format!("{limit};w=60")).expect("ascii"),
+            );
+            headers.insert("ratelimit-limit", HeaderValue::from(limit));
+            headers.insert("ratelimit-remaining", HeaderValue::from(0));
+            headers.insert("ratelimit-reset", HeaderValue::from(seconds));
+        }
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()

@@ -315,6 +315,13 @@ async fn calls_beyond_the_rate_are_refused_per_address_and_per_wallet() {
     assert_eq!(refused.problem(429), "rate_limited");
     let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=2).contains(&retry), "{retry}");
+    assert_eq!(refused.header("ratelimit-limit"), Some("60"));
+    assert_eq!(refused.header("ratelimit-remaining"), Some("0"));
+    assert_eq!(refused.header("ratelimit-policy"), Some("60;w=60"));
+    assert_eq!(
+        refused.header("ratelimit-reset"),
+        Some(retry.to_string().as_str())
+    );
     assert!(refused.json()["detail"]
         .as_str()
         .unwrap()
