@@ -72,6 +72,11 @@ curl -s http://127.0.0.1:9400/metrics | grep -E "^calor_" | grep -v "_bucket"
 
 say "the renter's API session over curl (scripts/api-session.sh)"
 CALOR_DEV="$bin/calor-dev" bash scripts/api-session.sh
+# the provisioner removes the settled job's instance; stopping it before would leave it behind
+for _ in $(seq 1 150); do
+  curl -s http://127.0.0.1:9400/metrics | grep -qx "calor_instances 0" && break
+  sleep 0.2
+done
 
 if [[ "${1:-}" == "--serve" ]]; then
   say "serving until Ctrl-C: API http://127.0.0.1:8080/api/docs, RPC http://127.0.0.1:8899"
