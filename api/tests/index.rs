@@ -64,14 +64,6 @@ impl ApiProcess {
         self.child.kill().unwrap(); // SIGKILL
         self.child.wait().unwrap();
     }
-}
-
-impl Drop for ApiProcess {
-    /// A failing test does not leave the process running.
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 
     /// Waits until the index has applied `total` transactions since this process started.
     async fn wait_applied(&self, total: u64) {
@@ -87,6 +79,14 @@ impl Drop for ApiProcess {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("the index did not apply {total} transactions in time");
+    }
+}
+
+impl Drop for ApiProcess {
+    /// A failing test does not leave the process running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
