@@ -195,7 +195,7 @@ async fn transient_engine_errors_and_unknown_states_are_retried_not_billed() {
     let name = container_name(&rental);
     let id = engine().inspect_container(&name).await.unwrap().unwrap().id;
     proxy.fail_starts.store(1, Ordering::SeqCst);
-    engine().stop_container(&name, 1).await.unwrap();
+    stop_instance(&name).await;
     let deadline = std::time::Instant::now() + WAIT;
     while !engine()
         .inspect_container(&name)
@@ -257,10 +257,7 @@ async fn a_crash_looping_instance_is_restarted_with_back_off_then_completed() {
         .unwrap();
     let rent = stack.chain().balance(&rental).await.unwrap() - running.escrowed;
 
-    engine()
-        .stop_container(&container_name(&rental), 1)
-        .await
-        .unwrap();
+    stop_instance(&container_name(&rental)).await;
     stack.wait_rental(&rental, "settled", WAIT, is_gone).await;
     let log = stack.log(0);
     let restarts: Vec<&str> = log
@@ -373,4 +370,18 @@ async fn a_silently_stalled_websocket_is_reopened() {
     stack.time_travel(running.ends_at + 1).await;
     stack.wait_rental(&rental, "settled", WAIT, is_gone).await;
     stack.assert_clean().await;
+}
+
+/// Stops an instance from outside, as a crash would. Podman can refuse a stop that races the
+/// container's own state change ("container state improper", 500): that is retried.
+async fn stop_instance(name: &str) {
+    for attempt in 1..=10 {
+        match engine().stop_container(name, 1).await {
+            Ok(_) => return,
+            Err(e) if attempt < 10 && e.to_string().contains("state improper") => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("stopping {name}: {e}"),
+        }
+    }
 }
