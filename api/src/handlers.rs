@@ -263,7 +263,7 @@ pub async fn job_events(
     };
     // subscribe before reading the backlog, so nothing falls between the two
     let mut changed = indexer.changed.subscribe();
-    let job = jobs.get(&wallet, &id).await?;
+    let job = jobs.find(&wallet, &id).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<SseEvent>(64);
     tokio::spawn(async move {
         let mut sent = after;

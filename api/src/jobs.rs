@@ -697,8 +697,18 @@ impl Jobs {
         }
     }
 
-    /// The job `id` (a job id or a rental address) if it is `wallet`'s.
+    /// The job `id` (a job id or a rental address) if it is `wallet`'s, with where to connect
+    /// while it runs (asked of its provider's provisioner).
     pub async fn get(&self, wallet: &str, id: &str) -> Result<Job, JobError> {
+        let mut job = self.find(wallet, id).await?;
+        if job.state == "running" {
+            job.connect = self.connect(&job).await;
+        }
+        Ok(job)
+    }
+
+    /// The job `id` if it is `wallet`'s, from the index alone.
+    pub async fn find(&self, wallet: &str, id: &str) -> Result<Job, JobError> {
         let row = if id.contains('-') {
             sqlx::query(&format!("{JOB_SELECT} WHERE id = $1 AND renter = $2"))
                 .bind(id)
@@ -717,9 +727,6 @@ impl Jobs {
         let row = row.ok_or(JobError::NotFound)?;
         let mut job = job_from_row(&row, &self.market.snapshot());
         job.timeline = self.events_after(&job.id, 0).await?;
-        if job.state == "running" {
-            job.connect = self.connect(&job).await;
-        }
         Ok(job)
     }
 
@@ -812,7 +819,7 @@ impl Jobs {
 
     /// The unsigned transaction that stops the job (and settles it when it can).
     pub async fn stop(&self, wallet: &str, id: &str) -> Result<StopJob, JobError> {
-        let job = self.get(wallet, id).await?;
+        let job = self.find(wallet, id).await?;
         let renter = parse_wallet(wallet)?;
         let address: Pubkey = job.rental.parse().map_err(|_| JobError::NotFound)?;
         let rental = self
