@@ -2,6 +2,7 @@
 //! instruction builders, account decoding). Used by the tests now and by the provisioner,
 //! the API and the CLI later, so that each of them derives addresses and encodes
 //! instructions exactly one way.
+pub mod access;
 pub mod accounts;
 pub mod catalog;
 pub mod events;

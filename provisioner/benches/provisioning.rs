@@ -65,6 +65,8 @@ async fn raw_engine_ms(image: &str) -> f64 {
         gpu_attach: GpuAttach::None,
         ssh_bind_ip: "127.0.0.1".into(),
         ssh_port,
+        forwarded_ports: vec![],
+        jupyter_token: "bench".into(),
         share: Share {
             memory_mib: TEST_MEMORY_MIB,
             cpus: 1.0,

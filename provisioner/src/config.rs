@@ -159,9 +159,17 @@ pub struct Overrides {
     /// Host name renters connect to (reported by the status API).
     #[arg(long, env = "CALOR_PUBLIC_HOST")]
     pub public_host: Option<String>,
-    /// Address of the HTTP server (/metrics, /healthz, /rentals/<address>).
+    /// Address of the HTTP server (/metrics, /healthz, /rentals/<address>, the terminal).
     #[arg(long, env = "CALOR_LISTEN")]
     pub listen: Option<String>,
+    /// The URL renters reach the HTTP server at (access messages name it); default
+    /// `http://<public_host>:<listen port>`.
+    #[arg(long, env = "CALOR_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Browser origins (besides the public URL) whose pages may open terminals and Jupyter,
+    /// comma separated: the web app's.
+    #[arg(long, env = "CALOR_ALLOWED_ORIGINS")]
+    pub allowed_origins: Option<String>,
     #[arg(long, env = "CALOR_HEARTBEAT_SECS")]
     pub heartbeat_secs: Option<u64>,
     /// Full `getProgramAccounts` resync interval, on top of the websocket.
@@ -213,6 +221,8 @@ pub struct Settings {
     pub ssh_bind_ip: String,
     pub public_host: String,
     pub listen: String,
+    pub public_url: calor_client::access::Endpoint,
+    pub allowed_origins: Vec<String>,
     pub heartbeat: Duration,
     pub resync: Duration,
     pub reconcile: Duration,
@@ -260,6 +270,8 @@ impl Overrides {
             ssh_bind_ip,
             public_host,
             listen,
+            public_url,
+            allowed_origins,
             heartbeat_secs,
             resync_secs,
             reconcile_ms,
@@ -295,6 +307,17 @@ impl Settings {
     }
 
     pub fn from_overrides(o: Overrides) -> Result<Settings, ConfigError> {
+        let public_host = o.public_host.clone().unwrap_or_else(|| "127.0.0.1".into());
+        let listen = o.listen.clone().unwrap_or_else(|| "127.0.0.1:9400".into());
+        let url = o.public_url.clone().unwrap_or_else(|| {
+            let port = listen.rsplit(':').next().unwrap_or("9400");
+            format!("http://{public_host}:{port}")
+        });
+        let public_url = calor_client::access::Endpoint::from_url(&url).ok_or_else(|| {
+            ConfigError::Invalid(format!(
+                "public_url must be http://HOST[:PORT] or https://HOST[:PORT], not {url:?}"
+            ))
+        })?;
         let inventory = match (
             o.gpu_inventory.as_deref().unwrap_or("nvml"),
             o.gpu_inventory_file,
@@ -378,8 +401,17 @@ impl Settings {
             max_restarts: o.max_restarts.unwrap_or(5),
             sweep: secs(sweep_secs),
             ssh_bind_ip: o.ssh_bind_ip.unwrap_or_else(|| "0.0.0.0".into()),
-            public_host: o.public_host.unwrap_or_else(|| "127.0.0.1".into()),
-            listen: o.listen.unwrap_or_else(|| "127.0.0.1:9400".into()),
+            public_url,
+            allowed_origins: o
+                .allowed_origins
+                .as_deref()
+                .unwrap_or_default()
+                .split(',')
+                .map(|origin| origin.trim().trim_end_matches('/').to_string())
+                .filter(|origin| !origin.is_empty())
+                .collect(),
+            public_host,
+            listen,
             heartbeat: secs(heartbeat_secs),
             resync: secs(resync_secs),
             reconcile: Duration::from_millis(reconcile_ms),

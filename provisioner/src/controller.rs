@@ -733,6 +733,8 @@ impl<R: Runtime + 'static> Controller<R> {
             gpu_attach: self.cluster.gpu_attach,
             ssh_bind_ip: self.cluster.ssh_bind_ip.clone(),
             ssh_port: self.ssh_port(rental)?,
+            forwarded_ports: state.forwarded_ports().map(|p| p.port).collect(),
+            jupyter_token: self.jupyter_token(&rental),
             share: n.share.clone(),
             limits: self.cluster.limits,
         })
@@ -1197,6 +1199,22 @@ impl<R: Runtime + 'static> Controller<R> {
         let instances = self.instances.read().await;
         let port = instances.get(rental)?.ssh_port?;
         Some((self.cluster.public_host.clone(), port))
+    }
+
+    /// The rental's instance as last seen, if it runs here.
+    pub async fn instance(&self, rental: &Pubkey) -> Option<Instance> {
+        self.instances.read().await.get(rental).cloned()
+    }
+
+    /// The secret that opens a rental's Jupyter: derived from the operator's key and the
+    /// rental, so a restarted provisioner gives the same one without storing it, and nobody
+    /// without the operator's key can compute it.
+    pub fn jupyter_token(&self, rental: &Pubkey) -> String {
+        let mut input = b"calor-jupyter-token-v1".to_vec();
+        input.extend_from_slice(&self.cluster.operator.to_bytes());
+        input.extend_from_slice(rental.as_ref());
+        let digest = solana_sha256_hasher::hash(&input).to_bytes();
+        digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// Nodes whose GPUs are unhealthy, with why.

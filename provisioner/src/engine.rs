@@ -171,6 +171,16 @@ pub struct ExecOutput {
     pub stderr: String,
 }
 
+/// A connection to the engine handed over to a container's process.
+pub trait RawStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> RawStream for T {}
+
+/// An exec attached with a TTY: its id (to resize it) and its terminal stream.
+pub struct AttachedExec {
+    pub id: String,
+    pub stream: Box<dyn RawStream>,
+}
+
 /// Who serves the API (Podman and Docker differ in network options).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineVersion {
@@ -407,6 +417,147 @@ impl Engine {
                 .unwrap_or(-1),
             stdout,
             stderr,
+        })
+    }
+
+    /// Creates an exec of `cmd` with a TTY in a running container and attaches to it: the
+    /// returned stream carries the terminal both ways, unframed (a TTY merges stdout and
+    /// stderr). The exec ends when `cmd` does; the stream then reaches its end.
+    pub async fn exec_attached(
+        &self,
+        container: &str,
+        cmd: &[&str],
+        env: &[String],
+        working_dir: &str,
+    ) -> Result<AttachedExec, EngineError> {
+        let create = serde_json::json!({
+            "AttachStdin": true,
+            "AttachStdout": true,
+            "AttachStderr": true,
+            "Tty": true,
+            "Cmd": cmd,
+            "Env": env,
+            "WorkingDir": working_dir,
+        });
+        let created = self
+            .post(&format!("/containers/{container}/exec"), Some(&create))
+            .await?;
+        let id = serde_json::from_slice::<Value>(&created)
+            .ok()
+            .and_then(|v| v.get("Id").and_then(Value::as_str).map(str::to_string))
+            .ok_or_else(|| EngineError::Decode {
+                call: "POST /containers/{id}/exec".into(),
+                reason: "no exec id".into(),
+            })?;
+        let stream = self
+            .hijack(
+                &format!("/exec/{id}/start"),
+                br#"{"Detach":false,"Tty":true}"#,
+            )
+            .await?;
+        Ok(AttachedExec { id, stream })
+    }
+
+    /// Sets an attached exec's terminal size.
+    pub async fn resize_exec(&self, id: &str, cols: u16, rows: u16) -> Result<(), EngineError> {
+        self.post(&format!("/exec/{id}/resize?h={rows}&w={cols}"), None)
+            .await
+            .map(|_| ())
+    }
+
+    /// The execs the engine keeps for a container (run, running or refused to start).
+    pub async fn exec_ids(&self, container: &str) -> Result<Vec<String>, EngineError> {
+        let v: Value = self.get(&format!("/containers/{container}/json")).await?;
+        Ok(v.get("ExecIDs")
+            .and_then(Value::as_array)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// POSTs `body` to `path` asking the engine to hand over the connection (`Upgrade: tcp`),
+    /// as exec start does for an attached exec, and returns the raw connection after the
+    /// answer's head. Written by hand: the stream must stay usable in both directions after
+    /// the request, which a pooled HTTP client does not give.
+    async fn hijack(&self, path: &str, body: &[u8]) -> Result<Box<dyn RawStream>, EngineError> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let call = format!("POST {}", path.split('?').next().unwrap_or(path));
+        let unreachable = |reason: String| EngineError::Unreachable {
+            endpoint: self.display.clone(),
+            reason,
+        };
+        let mut stream: Box<dyn RawStream> = match &self.endpoint {
+            Endpoint::Unix(socket) => Box::new(
+                tokio::net::UnixStream::connect(socket)
+                    .await
+                    .map_err(|e| unreachable(e.to_string()))?,
+            ),
+            Endpoint::Tcp(addr) => {
+                let tcp = tokio::net::TcpStream::connect(addr)
+                    .await
+                    .map_err(|e| unreachable(e.to_string()))?;
+                let _ = tcp.set_nodelay(true);
+                Box::new(tcp)
+            }
+        };
+        let head = format!(
+            "POST {API}{path} HTTP/1.1\r\nHost: engine\r\nContent-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let exchange = async {
+            stream.write_all(head.as_bytes()).await?;
+            stream.write_all(body).await?;
+            stream.flush().await?;
+            // The answer's head, a byte at a time: nothing after it may be consumed here.
+            let mut answer = Vec::with_capacity(256);
+            while !answer.ends_with(b"\r\n\r\n") {
+                if answer.len() > 16 * 1024 {
+                    return Err(std::io::Error::other("answer head too long"));
+                }
+                let mut byte = [0u8; 1];
+                if stream.read(&mut byte).await? == 0 {
+                    return Err(std::io::Error::other("closed before answering"));
+                }
+                answer.push(byte[0]);
+            }
+            Ok(answer)
+        };
+        let answer = tokio::time::timeout(self.timeout, exchange)
+            .await
+            .map_err(|_| unreachable(format!("no answer within {:?}", self.timeout)))?
+            .map_err(|e| unreachable(e.to_string()))?;
+        let answer = String::from_utf8_lossy(&answer);
+        let status: u16 = answer
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        if status == 101 || status == 200 {
+            return Ok(stream);
+        }
+        let mut rest = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            use tokio::io::AsyncReadExt;
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stream.read(&mut buf).await {
+                if n == 0 || rest.len() > 16 * 1024 {
+                    break;
+                }
+                rest.extend_from_slice(&buf[..n]);
+            }
+        })
+        .await;
+        let message = serde_json::from_slice::<Value>(&rest)
+            .ok()
+            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+            .unwrap_or_else(|| answer.lines().next().unwrap_or_default().to_string());
+        Err(EngineError::Api {
+            call,
+            status,
+            message,
         })
     }
 

@@ -10,5 +10,6 @@ pub mod http;
 pub mod metrics;
 pub mod runtime;
 pub mod schedule;
+pub mod terminal;
 pub mod watch;
 pub mod workspace;

@@ -252,16 +252,22 @@ async fn main() -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
-    tracing::info!(listen = %settings.listen, "serving /metrics, /healthz, /rentals/<address>");
-    let health = Health {
-        max_resync_age: settings.resync * 3 + Duration::from_secs(5),
-    };
-    tasks.spawn(http::serve(
-        listener,
-        controller.clone(),
-        health,
-        stop_rx.clone(),
-    ));
+    tracing::info!(listen = %settings.listen, public_url = %settings.public_url.uri,
+        "serving /metrics, /healthz, /rentals/<address> and its terminal and Jupyter access");
+    let app = Arc::new(http::App {
+        controller: controller.clone(),
+        health: Health {
+            max_resync_age: settings.resync * 3 + Duration::from_secs(5),
+        },
+        access: http::Access::new(
+            settings.public_url.clone(),
+            settings.allowed_origins.clone(),
+        ),
+        sessions: calor_provisioner::terminal::Sessions::new(),
+        shutdown: stop_rx.clone(),
+    });
+    // Not in `tasks`: on shutdown it closes terminal sessions with a reason before exiting.
+    let server = tokio::spawn(http::serve(listener, app, Duration::from_secs(3)));
 
     let reconcile = tokio::spawn(controller.run(settings.reconcile, changed));
 
@@ -273,6 +279,7 @@ async fn main() -> Result<()> {
     tracing::info!("signal received: stopping");
     let _ = stop_tx.send(true);
     reconcile.await?;
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
     tracing::info!("stopped cleanly");

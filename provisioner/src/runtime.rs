@@ -14,7 +14,7 @@ use calor_client::Pubkey;
 use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
 
-use crate::engine::{ContainerDetails, Engine, EngineError, EngineVersion};
+use crate::engine::{AttachedExec, ContainerDetails, Engine, EngineError, EngineVersion};
 use crate::workspace::{WorkspaceError, Workspaces};
 
 pub const LABEL_RENTAL: &str = "calor.rental";
@@ -27,6 +27,17 @@ pub const LABEL_GPUS: &str = "calor.gpus";
 const SSH_PORT: &str = "22/tcp";
 /// The instance image's entrypoint installs this for root (see tools/engine/instance-entrypoint.sh).
 pub const SSH_KEY_ENV: &str = "CALOR_SSH_AUTHORIZED_KEY";
+/// The instance image's entrypoint serves JupyterLab on [`JUPYTER_PORT`] with this token.
+pub const JUPYTER_TOKEN_ENV: &str = "CALOR_JUPYTER_TOKEN";
+pub const JUPYTER_PORT: u16 = 8888;
+/// The shell a terminal session runs: it records its process id (in the container's own pid
+/// namespace) so that closing the session can hang it up; a TTY exec outlives its attached
+/// connection otherwise.
+const SHELL: [&str; 3] = [
+    "/bin/sh",
+    "-c",
+    "echo $$ > \"/run/calor-terminal-$CALOR_TERMINAL_ID.pid\" && exec /bin/bash -l",
+];
 /// What sshd (privilege separation: setuid, setgid, chroot; port 22) and a root shell that
 /// installs packages (chown, file modes, signals) need; everything else is dropped.
 pub const CAPABILITIES: [&str; 10] = [
@@ -143,6 +154,11 @@ pub struct InstanceSpec {
     pub ssh_bind_ip: String,
     /// Host port SSH is published on.
     pub ssh_port: u16,
+    /// Container ports the renter declared at open; each is published on a host port the
+    /// engine chooses.
+    pub forwarded_ports: Vec<u16>,
+    /// The rental's Jupyter secret (see `Controller::jupyter_token`).
+    pub jupyter_token: String,
     pub share: Share,
     pub limits: Limits,
 }
@@ -159,6 +175,18 @@ pub struct Instance {
     pub state: String,
     pub running: bool,
     pub ssh_port: Option<u16>,
+    /// Published TCP ports: (container port, host port), SSH included.
+    pub published: Vec<(u16, u16)>,
+}
+
+impl Instance {
+    /// The host port `container_port` is published on.
+    pub fn host_port(&self, container_port: u16) -> Option<u16> {
+        self.published
+            .iter()
+            .find(|(inside, _)| *inside == container_port)
+            .map(|(_, outside)| *outside)
+    }
 }
 
 pub fn container_name(rental: &Pubkey) -> String {
@@ -190,6 +218,16 @@ pub fn container_body(spec: &InstanceSpec) -> Value {
         .iter()
         .map(|key| format!("{SSH_KEY_ENV}={key}"))
         .collect();
+    env.push(format!("{JUPYTER_TOKEN_ENV}={}", spec.jupyter_token));
+    let mut exposed = json!({ SSH_PORT: {} });
+    let mut bindings = json!({ SSH_PORT: [{ "HostIp": spec.ssh_bind_ip, "HostPort": spec.ssh_port.to_string() }] });
+    // Jupyter and the renter's ports: the engine chooses free host ports ("" = any), read
+    // back from the instance once it runs.
+    for port in std::iter::once(JUPYTER_PORT).chain(spec.forwarded_ports.iter().copied()) {
+        let key = format!("{port}/tcp");
+        exposed[&key] = json!({});
+        bindings[&key] = json!([{ "HostIp": spec.ssh_bind_ip, "HostPort": "" }]);
+    }
     if !spec.gpu_uuids.is_empty() && spec.gpu_attach != GpuAttach::None {
         env.push(format!(
             "NVIDIA_VISIBLE_DEVICES={}",
@@ -199,7 +237,7 @@ pub fn container_body(spec: &InstanceSpec) -> Value {
     let memory = spec.share.memory_mib * MIB;
     let mut host = json!({
         "Binds": [format!("{}:/workspace", volume_name(&spec.rental))],
-        "PortBindings": { SSH_PORT: [{ "HostIp": spec.ssh_bind_ip, "HostPort": spec.ssh_port.to_string() }] },
+        "PortBindings": bindings,
         "NetworkMode": network_name(&spec.rental),
         "Memory": memory,
         // equal to Memory: no swap, so a memory hog meets the OOM killer, not the host's disk
@@ -252,7 +290,7 @@ pub fn container_body(spec: &InstanceSpec) -> Value {
         "Image": spec.image,
         "Labels": labels(spec),
         "Env": env,
-        "ExposedPorts": { SSH_PORT: {} },
+        "ExposedPorts": exposed,
         "HostConfig": host,
     })
 }
@@ -286,12 +324,21 @@ pub fn volume_body(spec: &InstanceSpec, image: &std::path::Path) -> Value {
 
 fn instance_of(rental: Pubkey, details: &ContainerDetails) -> Instance {
     let labels = details.config.labels.clone().unwrap_or_default();
-    let ssh_port = details
+    let published: Vec<(u16, u16)> = details
         .network
         .ports
-        .as_ref()
-        .and_then(|p| p.get(SSH_PORT).cloned().flatten())
-        .and_then(|b| b.into_iter().find_map(|b| b.host_port.parse().ok()));
+        .iter()
+        .flatten()
+        .filter_map(|(key, bindings)| {
+            let inside = key.strip_suffix("/tcp")?.parse().ok()?;
+            let outside = bindings
+                .iter()
+                .flatten()
+                .find_map(|b| b.host_port.parse().ok())?;
+            Some((inside, outside))
+        })
+        .collect();
+    let ssh_port = published.iter().find(|(i, _)| *i == 22).map(|(_, o)| *o);
     Instance {
         rental,
         node: labels.get(LABEL_NODE).and_then(|n| n.parse().ok()),
@@ -301,6 +348,7 @@ fn instance_of(rental: Pubkey, details: &ContainerDetails) -> Instance {
         state: details.state.status.clone(),
         running: details.state.running,
         ssh_port,
+        published,
     }
 }
 
@@ -351,6 +399,25 @@ pub trait Runtime: Send + Sync {
     ) -> impl std::future::Future<Output = Result<HashSet<Pubkey>, RuntimeError>> + Send;
     /// Whether the engine answers.
     fn ping(&self) -> impl std::future::Future<Output = Result<(), RuntimeError>> + Send;
+    /// Starts a login shell with a TTY in the rental's running instance, attached; `session`
+    /// names it for [`hang_up`](Self::hang_up).
+    fn open_shell(
+        &self,
+        rental: &Pubkey,
+        session: &str,
+    ) -> impl std::future::Future<Output = Result<AttachedExec, RuntimeError>> + Send;
+    fn resize_shell(
+        &self,
+        exec: &str,
+        cols: u16,
+        rows: u16,
+    ) -> impl std::future::Future<Output = Result<(), RuntimeError>> + Send;
+    /// Hangs up a session's shell (and its jobs), as closing a terminal does.
+    fn hang_up(
+        &self,
+        rental: &Pubkey,
+        session: &str,
+    ) -> impl std::future::Future<Output = Result<(), RuntimeError>> + Send;
 }
 
 /// The Docker Engine API, as served by Docker or Podman.
@@ -431,12 +498,13 @@ impl Runtime for DockerRuntime {
             let Some(rental) = labels.get(LABEL_RENTAL).and_then(|r| r.parse().ok()) else {
                 continue;
             };
-            let ssh_port = summary
+            let published: Vec<(u16, u16)> = summary
                 .ports
                 .unwrap_or_default()
                 .iter()
-                .find(|p| p.private_port == 22)
-                .and_then(|p| p.public_port);
+                .filter_map(|p| Some((p.private_port, p.public_port?)))
+                .collect();
+            let ssh_port = published.iter().find(|(i, _)| *i == 22).map(|(_, o)| *o);
             instances.push(Instance {
                 rental,
                 node: labels.get(LABEL_NODE).and_then(|n| n.parse().ok()),
@@ -446,6 +514,7 @@ impl Runtime for DockerRuntime {
                 running: summary.state == "running",
                 state: summary.state,
                 ssh_port,
+                published,
             });
         }
         Ok(instances)
@@ -577,6 +646,35 @@ impl Runtime for DockerRuntime {
     async fn ping(&self) -> Result<(), RuntimeError> {
         Ok(self.engine.ping().await?)
     }
+
+    async fn open_shell(
+        &self,
+        rental: &Pubkey,
+        session: &str,
+    ) -> Result<AttachedExec, RuntimeError> {
+        let env = [
+            format!("CALOR_TERMINAL_ID={session}"),
+            "TERM=xterm-256color".to_string(),
+            "HOME=/root".to_string(),
+        ];
+        Ok(self
+            .engine
+            .exec_attached(&container_name(rental), &SHELL, &env, "/workspace")
+            .await?)
+    }
+
+    async fn resize_shell(&self, exec: &str, cols: u16, rows: u16) -> Result<(), RuntimeError> {
+        Ok(self.engine.resize_exec(exec, cols, rows).await?)
+    }
+
+    async fn hang_up(&self, rental: &Pubkey, session: &str) -> Result<(), RuntimeError> {
+        let pidfile = format!("/run/calor-terminal-{session}.pid");
+        let script = format!("kill -HUP \"$(cat {pidfile})\" 2>/dev/null; rm -f {pidfile}");
+        self.engine
+            .exec(&container_name(rental), &["/bin/sh", "-c", &script])
+            .await?;
+        Ok(())
+    }
 }
 
 /// Where to dial an instance's published port from this host: the bind address itself, or
@@ -625,6 +723,8 @@ mod tests {
             gpu_attach: GpuAttach::DeviceRequest,
             ssh_bind_ip: "0.0.0.0".into(),
             ssh_port: 40_001,
+            forwarded_ports: vec![8000, 6006],
+            jupyter_token: "jupyter-secret".into(),
             share: Share {
                 memory_mib: 2048,
                 cpus: 1.5,

@@ -3,6 +3,7 @@
 //! The tools are started through the repo's own scripts, which install or build them once.
 #![allow(dead_code)]
 pub mod proxy;
+pub mod terminal;
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -912,7 +913,31 @@ impl Renter {
         pda::rental(&self.key.pubkey(), id)
     }
 
-    fn rental_args(
+    /// Opens a SOL rental with `args` as given (its id is the rental's).
+    pub async fn open_args(
+        &mut self,
+        stack: &Stack,
+        args: OpenRentalArgs,
+    ) -> Result<Pubkey, calor_client::rpc::ChainError> {
+        let id = args.id;
+        let open = ix::open_rental_sol(
+            self.key.pubkey(),
+            GPU_MODEL,
+            stack.protocol.sol_usd_price,
+            args,
+        );
+        publish_local_sol_price(stack.chain(), calor_migrations::LOCAL_SOL_USD_CENTS)
+            .await
+            .unwrap();
+        stack
+            .chain()
+            .send("open_rental_sol", &[open], &self.key, &[])
+            .await?;
+        Ok(pda::rental(&self.key.pubkey(), id))
+    }
+
+    /// One-hour rental arguments with this renter's key and a fresh id.
+    pub fn rental_args(
         &mut self,
         hours: u32,
         region: Option<u16>,
@@ -988,7 +1013,7 @@ pub async fn http_get(port: u16, path: &str) -> Option<String> {
     let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .ok()?;
-    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
+    s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes())
         .await
         .ok()?;
     let mut response = String::new();
@@ -996,6 +1021,62 @@ pub async fn http_get(port: u16, path: &str) -> Option<String> {
     response
         .split_once("\r\n\r\n")
         .map(|(_, body)| body.to_string())
+}
+
+/// `method path` on 127.0.0.1:`port` with extra `headers` and a JSON `body`: the status and
+/// the body, if it answers.
+pub async fn http_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&serde_json::Value>,
+) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).await.ok()?;
+    s.write_all(body.as_bytes()).await.ok()?;
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut response))
+        .await
+        .ok()?
+        .ok()?;
+    let response = String::from_utf8_lossy(&response);
+    let status = response.split_whitespace().nth(1)?.parse().ok()?;
+    let (_, body) = response.split_once("\r\n\r\n")?;
+    // a chunked body (Jupyter's): the chunks' text, sizes dropped
+    let chunked = response
+        .split_once("\r\n\r\n")?
+        .0
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        let mut out = String::new();
+        let mut rest = body;
+        while let Some((size, after)) = rest.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).ok()?;
+            if n == 0 {
+                break;
+            }
+            out.push_str(after.get(..n)?);
+            rest = after.get(n + 2..)?;
+        }
+        out
+    } else {
+        body.to_string()
+    };
+    Some((status, body))
 }
 
 /// The SSH port the provisioner reports for `rental` through its status API.
