@@ -1,6 +1,8 @@
 //! Deployment steps for a cluster, run against a live RPC node: the protocol config, the GPU
 //! catalog and regions, the Calor mint (local chains), staking, providers and their nodes.
 //! Every step first reads the chain and does only what is missing, so running it twice is safe.
+pub mod terminal;
+
 use anchor_lang::solana_program::program_pack::Pack;
 use anchor_lang::solana_program::system_instruction;
 use anchor_spl::token::spl_token;

@@ -282,34 +282,46 @@ async fn terminal_socket<R: Runtime + 'static>(
         .on_upgrade(move |socket| terminal::run(app, rental, socket))
 }
 
-/// Why a rental cannot be reached here now, if it cannot: its renter otherwise.
+/// Why a rental cannot be reached here now, if it cannot: its renter otherwise. A rental whose
+/// `start` was just recorded may still show Provisioning here for a moment (the view follows
+/// the chain's notifications): that wait is allowed for.
 pub async fn reachable_renter<R: Runtime + 'static>(
     app: &App<R>,
     rental: &Pubkey,
 ) -> Result<Pubkey, (&'static str, &'static str)> {
-    let state = app
-        .controller
-        .view
-        .read()
-        .await
-        .rentals
-        .get(rental)
-        .copied();
-    let Some(state) = state else {
-        return Err(("unknown_rental", "unknown rental"));
-    };
-    let running_here = app
-        .controller
-        .instance(rental)
-        .await
-        .is_some_and(|i| i.running);
-    if state.state() != RentalState::Running || !running_here {
-        return Err((
-            "not_running_here",
-            "the rental is not running on this provider",
-        ));
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let state = app
+            .controller
+            .view
+            .read()
+            .await
+            .rentals
+            .get(rental)
+            .copied();
+        let Some(state) = state else {
+            return Err(("unknown_rental", "unknown rental"));
+        };
+        let running_here = app
+            .controller
+            .instance(rental)
+            .await
+            .is_some_and(|i| i.running);
+        match state.state() {
+            RentalState::Running if running_here => return Ok(state.renter),
+            RentalState::Provisioning | RentalState::Running
+                if std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            _ => {
+                return Err((
+                    "not_running_here",
+                    "the rental is not running on this provider",
+                ))
+            }
+        }
     }
-    Ok(state.renter)
 }
 
 /// The rental's Jupyter URL with its secret, for a message its renter signed.

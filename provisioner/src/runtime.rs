@@ -771,6 +771,30 @@ mod tests {
             .contains(&json!(format!("{SSH_KEY_ENV}=ssh-ed25519 AAAA renter"))));
         assert_eq!(body["Labels"][LABEL_CLUSTER], "cluster-a");
         assert_eq!(body["Labels"][LABEL_GPUS], "GPU-aaaa,GPU-bbbb");
+        // Jupyter and the declared ports on host ports the engine chooses, on the bind address
+        for port in ["8888/tcp", "8000/tcp", "6006/tcp"] {
+            assert_eq!(body["ExposedPorts"][port], json!({}), "{port}");
+            assert_eq!(host["PortBindings"][port][0]["HostPort"], "", "{port}");
+            assert_eq!(host["PortBindings"][port][0]["HostIp"], "0.0.0.0", "{port}");
+        }
+        assert_eq!(host["PortBindings"].as_object().unwrap().len(), 4);
+        assert!(body["Env"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(format!("{JUPYTER_TOKEN_ENV}=jupyter-secret"))));
+        // nothing of the host's: not privileged, no host namespaces, no engine socket, no
+        // mount but the rental's own workspace
+        for absent in [
+            "Privileged",
+            "PidMode",
+            "IpcMode",
+            "UTSMode",
+            "UsernsMode",
+            "Mounts",
+        ] {
+            assert!(host.get(absent).is_none(), "{absent}");
+        }
+        assert!(!body.to_string().contains(".sock"));
 
         let cdi = container_body(&InstanceSpec {
             gpu_attach: GpuAttach::Cdi,

@@ -386,6 +386,43 @@ fn main() {
             "open staked",
         ),
     );
+    // the open with each kind of access: no key (web terminal only), the longest key line
+    // (RSA 3,072) with five forwarded ports, an ECDSA key
+    let ports: Vec<calor::state::ForwardedPort> = [8000, 8888, 6006, 3000, 9000]
+        .into_iter()
+        .map(|port| calor::state::ForwardedPort {
+            port,
+            http: port != 9000,
+        })
+        .collect();
+    for (id, name, key, ports) in [
+        (8, "open_rental_sol (staked renter, no SSH key)", None, vec![]),
+        (
+            9,
+            "open_rental_sol (staked renter, ssh-rsa 3,072-bit key, five forwarded ports)",
+            Some(calor_tests::market::SSH_RSA_KEY),
+            ports,
+        ),
+        (
+            10,
+            "open_rental_sol (staked renter, ecdsa-sha2-nistp256 key)",
+            Some(calor_tests::market::SSH_ECDSA_KEY),
+            vec![],
+        ),
+    ] {
+        let mut args = Market::open_args(id, 2);
+        args.ssh_public_key = key.map(str::to_string);
+        args.forwarded_ports = ports;
+        t.add(
+            name,
+            send(
+                &mut m.env,
+                ix::open_rental_sol_with(rp, H100_SXM, m.price_update, args, true),
+                &renter,
+                name,
+            ),
+        );
+    }
     let action = calor::state::ProposalAction::SetProviderApproval {
         provider: m.operator.provider,
         approved: true,

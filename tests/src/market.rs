@@ -30,6 +30,9 @@ pub const CALOR_USD_MICRO: u64 = 250_000;
 pub const SUBSIDY_FUNDING: u64 = 10_000_000 * crate::fixtures::CALOR;
 pub const SSH_KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFkfZAkyX+WGQUzcXyMISyhorGgJsOwABAxq9HwvE0K/ renter@calor";
+/// A 3,072-bit RSA key line (566 bytes: the longest common key that fits a transaction).
+pub const SSH_RSA_KEY: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQDPIHo35pkF0TLBF82WQhQ1RSiPRILc4znXSZ63BMSdHWQ6HCZQySN+K4FJ4BF/asJwGVBii7gB2qa7C77cFGMA772wVDQH/6D6x9ThsSQ3eSJyhKKR/l2gDIA2pUOyVxOMMFZ2ifU/co/sQ2QDQ+Y6XCxzdVihL+cgM6EmjsRqqIoHzW289y6Gw37oKN9Pc1e9H+iIIw6a2AxP1LBMqVb7XIpYRwT7VpSFK3m/hWchXGVjr0dJoIxOYYLi313MLbcYEjxxcQMvp7CuCxwruA3FawsyInwhTGdb/oGNJO/2cN62YDWEmdhrCG9+uhcoOZ/7rZ+MFF7AHTOjNmgpOytOGa6nfbJSOL5xmbGY4nrwAfNcr89hifn2AK0GnSt4KZpP/03hIjz0hmC8ntT33IdpZYjFn8FTPKDmgHuVq7vYNWhmfm+CYrVVqCSWDG6XauCZ5WC1zbMiMES/7+dOV6ltUF8iYPutsybRSW91xzc0ys2A3IQush9cCHdFiIhEyEk= renter@calor";
+pub const SSH_ECDSA_KEY: &str = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBOlHZLjD+I6y3vOm0K9k0VjJFEPM9+jhp3VuLa5qVRtLvHJcJNAkXQA3fo+NwoN5msrVmKrDoCB04I4e/BOd9S8= renter@calor";
 
 pub struct OperatorHandle {
     pub authority: Keypair,

@@ -8,6 +8,12 @@
 //!                                    `POST /api/auth/verify` body
 //! calor-dev sign KEY                 reads the API's answer holding `transaction` (JSON) on
 //!                                    stdin, prints the `POST /api/tx` body with it signed
+//! calor-dev terminal KEY PROVISIONER_URL RENTAL [--run COMMAND]
+//!                                    opens the rental's web terminal, signed by KEY (this
+//!                                    terminal in raw mode, or COMMAND typed and its output
+//!                                    printed)
+//! calor-dev jupyter KEY PROVISIONER_URL RENTAL
+//!                                    prints the rental's Jupyter URL with its secret
 //! calor-dev keep-price [--rpc URL] [--every SECS]
 //!                                    publishes the local SOL/USD price (once, or every SECS:
 //!                                    a local feed is as old as its last publication)
@@ -76,6 +82,24 @@ async fn main() -> Result<()> {
             let signed = calor_client::wire::sign(unsigned, &wallet)?;
             println!("{}", json!({ "transaction": signed }));
         }
+        Some("terminal") => {
+            let wallet = key()?;
+            let (endpoint, rental) = (args.get(2).context("PROVISIONER_URL")?, args.get(3).context("RENTAL")?);
+            let rental = rental.parse().context("RENTAL is not an address")?;
+            let run = flag("--run");
+            let (code, reason) =
+                calor_migrations::terminal::terminal(&wallet, endpoint, &rental, run.as_deref()).await?;
+            eprintln!("\r\n[terminal closed: {code} {reason}]");
+            if code != 1000 {
+                std::process::exit(1);
+            }
+        }
+        Some("jupyter") => {
+            let wallet = key()?;
+            let (endpoint, rental) = (args.get(2).context("PROVISIONER_URL")?, args.get(3).context("RENTAL")?);
+            let rental = rental.parse().context("RENTAL is not an address")?;
+            println!("{}", calor_migrations::terminal::jupyter(&wallet, endpoint, &rental).await?);
+        }
         Some("keep-price") => {
             let chain = Chain::new(rpc, SendPolicy::default());
             let every = flag("--every").map(|s| s.parse::<u64>()).transpose()?;
@@ -86,7 +110,7 @@ async fn main() -> Result<()> {
                 tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
             }
         }
-        _ => bail!("usage: calor-dev address|fund|sign-in|sign KEY, or calor-dev keep-price [--every SECS] (see the source's header)"),
+        _ => bail!("usage: calor-dev address|fund|sign-in|sign KEY, calor-dev terminal|jupyter KEY PROVISIONER_URL RENTAL, or calor-dev keep-price [--every SECS] (see the source's header)"),
     }
     Ok(())
 }
