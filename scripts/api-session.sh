@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A renter's session with calor-api over curl, as README.md shows it: sign in with a wallet,
-# quote and open a job, watch it run, stop it and read its settlement. `calor-dev` stands in
+# quote and open a job, watch it run, open its web terminal, stop it and read its settlement. `calor-dev` stands in
 # for the browser wallet (it signs the sign-in message and the transactions the API builds);
 # the API never sees the key. Needs a running stack (bash scripts/demo.sh --serve).
 set -euo pipefail
@@ -43,7 +43,17 @@ curl -sN --fail-with-body --max-time 120 "$API/api/jobs/$RENTAL/events" "${auth[
     done || true
 curl -s --fail-with-body "$API/api/jobs/$RENTAL" "${auth[@]}" | jq -c '{state, connect}'
 
-# 5. Stop: the API builds complete + settle; the wallet signs; then the settled job.
+# 5. Connect with no SSH key: the web terminal. The API builds the message, the wallet signs
+#    it, the provider's provisioner checks it against the rental's renter on chain and opens a
+#    shell. (`calor-dev terminal` does the three steps; the browser does the same.)
+curl -s --fail-with-body -X POST "$API/api/jobs/$RENTAL/access" "${auth[@]}" \
+  -H 'content-type: application/json' -d '{"action": "terminal"}' | jq -c '{url, expiresAt}'
+ENDPOINT=$(curl -s --fail-with-body "$API/api/jobs/$RENTAL" "${auth[@]}" | jq -r .connect.accessEndpoint)
+"$dev" terminal "$WALLET" "$ENDPOINT" "$RENTAL" --run 'echo "$(hostname): $(nproc) CPUs, $(pwd)"; python3 --version'
+echo "open this terminal yourself: $dev terminal $WALLET $ENDPOINT $RENTAL"
+echo "Jupyter (URL with its secret): $dev jupyter $WALLET $ENDPOINT $RENTAL"
+
+# 6. Stop: the API builds complete + settle; the wallet signs; then the settled job.
 curl -s --fail-with-body -X DELETE "$API/api/jobs/$RENTAL" "${auth[@]}" > .calor/stop.json
 "$dev" sign "$WALLET" < .calor/stop.json \
   | curl -s --fail-with-body -X POST "$API/api/tx" -H 'content-type: application/json' -d @- | jq -c .

@@ -209,6 +209,17 @@ impl Auth {
 }
 
 /// `bytes` random bytes from the OS, base64url without padding.
+/// A nonce for a wallet-signed message: 24 letters and digits (base58 of 16 random bytes,
+/// padded), as the access verifier requires.
+pub fn random_nonce() -> String {
+    let mut buf = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    buf.iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect()
+}
+
 fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut buf);

@@ -9,6 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use calor_client::access::AccessAction;
 use calor_client::accounts::Stake;
 use calor_client::quote::QuoteError;
 use calor_client::wire::WireError;
@@ -19,7 +20,10 @@ use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::{signed_in, App, Body, Problem};
-use crate::jobs::{CreateJob, CreatedJob, Job, JobError, JobFilter, JobPage, Jobs, StopJob};
+use crate::jobs::{
+    AccessAsk, AccessMessage, CreateJob, CreatedJob, Job, JobError, JobFilter, JobPage, Jobs,
+    StopJob,
+};
 use crate::market::{availability, calor_rate, usd_per_hour, Availability};
 
 /// Server-sent events carry a comment this often, so idle proxies keep the stream open.
@@ -53,6 +57,7 @@ impl From<JobError> for Problem {
             }
             JobError::Quota { .. } => (S::FORBIDDEN, "quota_exceeded", None),
             JobError::NotStoppable(_) => (S::CONFLICT, "not_stoppable", None),
+            JobError::NotReachable(_) => (S::CONFLICT, "not_reachable", None),
             JobError::Wire(WireError::ForeignProgram { .. } | WireError::NoCalorCall) => (
                 S::UNPROCESSABLE_ENTITY,
                 "not_a_calor_call",
@@ -184,6 +189,40 @@ pub async fn get_job(
 ) -> Result<Json<Job>, Problem> {
     let wallet = signed_in(&app, &headers).await?;
     Ok(Json(jobs(&app)?.get(&wallet, &id).await?))
+}
+
+/// The message the renter's wallet signs to open the job's web terminal or Jupyter, and where
+/// to send it: the provider's provisioner checks it against the rental's renter on chain.
+#[utoipa::path(post, path = "/api/jobs/{id}/access", tag = "jobs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "A job id or a rental address")),
+    request_body = AccessAsk,
+    responses(
+        (status = 200, body = AccessMessage),
+        (status = 404, description = "No such job of yours", body = crate::http::ProblemBody),
+        (status = 409, description = "The job is not running or its provisioner does not answer", body = crate::http::ProblemBody),
+        (status = 422, description = "Not `terminal` or `jupyter`", body = crate::http::ProblemBody),
+    ))]
+pub async fn job_access(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(ask): Body<AccessAsk>,
+) -> Result<Json<AccessMessage>, Problem> {
+    let wallet = signed_in(&app, &headers).await?;
+    let action = match ask.action.as_str() {
+        "terminal" => AccessAction::Terminal,
+        "jupyter" => AccessAction::Jupyter,
+        _ => {
+            return Err(JobError::BadField {
+                field: "action",
+                reason: "must be \"terminal\" or \"jupyter\"".into(),
+            }
+            .into())
+        }
+    };
+    Ok(Json(
+        jobs(&app)?.access_message(&wallet, &id, action).await?,
+    ))
 }
 
 /// Your jobs, newest first.

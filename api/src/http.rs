@@ -128,6 +128,7 @@ pub fn router_with(extra: Router<Arc<App>>, app: Arc<App>, app_origin: Option<&s
             get(handlers::get_job).delete(handlers::stop_job),
         )
         .route("/api/jobs/{id}/events", get(handlers::job_events))
+        .route("/api/jobs/{id}/access", post(handlers::job_access))
         .route("/api/tx", post(handlers::relay))
         .route("/api/gpus", get(handlers::gpus))
         .route("/api/network", get(handlers::network))

@@ -9,6 +9,7 @@ use std::time::Duration;
 use calor::constants::MAX_FORWARDED_PORTS;
 use calor::instructions::{Location, OpenRentalArgs};
 use calor::state::ForwardedPort;
+use calor_client::access::{self, AccessAction};
 use calor_client::accounts::{PaymentKind, Rental, RentalState, Stake};
 use calor_client::instructions::{self as ix, CalorPayouts, SettleParties};
 use calor_client::quote::{quote, Quote, QuoteError};
@@ -56,6 +57,8 @@ pub enum JobError {
     Rejected { name: String, logs: Vec<String> },
     #[error("the protocol is not set up on this chain yet (no config)")]
     NotReady,
+    #[error("this job's instance is not reachable now: {0}")]
+    NotReachable(String),
     #[error(transparent)]
     Chain(#[from] ChainError),
     #[error(transparent)]
@@ -276,8 +279,63 @@ pub struct Connect {
     pub endpoint: String,
     pub ssh_host: Option<String>,
     pub ssh_port: Option<u16>,
-    /// Ready to paste, when SSH is reachable.
+    /// Ready to paste, when SSH is reachable and the job has a key.
     pub ssh_command: Option<String>,
+    /// The web terminal's websocket; it opens with a message the renter's wallet signs for
+    /// `accessEndpoint` (`POST /api/jobs/{id}/access` builds it).
+    pub terminal_url: Option<String>,
+    /// The provisioner's endpoint as access messages name it.
+    pub access_endpoint: Option<String>,
+    /// Jupyter, without its secret (the provisioner gives it for a signed request).
+    pub jupyter_url: Option<String>,
+    pub forwarded_ports: Vec<ConnectPort>,
+}
+
+/// How long an access message the API builds stays valid: time to sign, not to keep.
+pub const ACCESS_VALIDITY_SECS: i64 = 120;
+
+/// What to open, in `POST /api/jobs/{id}/access`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessAsk {
+    /// `terminal` or `jupyter`.
+    pub action: String,
+}
+
+/// The text to sign and where to send it with the signature.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessMessage {
+    /// Sign these exact bytes (UTF-8) with the renter's wallet (`signMessage`).
+    pub message: String,
+    /// The terminal's websocket (send `{"type":"auth","message","signature"}` first), or the
+    /// URL to `POST {"message","signature"}` to for Jupyter's secret.
+    pub url: Option<String>,
+    pub expires_at: String,
+}
+
+fn access_time(unix: i64) -> String {
+    calor_client::siws::format_rfc3339(unix)
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// A port the job declared, as the provider published it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectPort {
+    pub port: u16,
+    /// `tcp` or `http`.
+    pub protocol: String,
+    pub host: Option<String>,
+    pub host_port: Option<u16>,
+    /// For `http` ports.
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -699,6 +757,52 @@ impl Jobs {
 
     /// The job `id` (a job id or a rental address) if it is `wallet`'s, with where to connect
     /// while it runs (asked of its provider's provisioner).
+    /// The message the renter's wallet signs to open `action` on the job's instance: built
+    /// here with the provisioner's own verifier module (`calor_client::access`), so no client
+    /// keeps a copy of its format. Signing it is the wallet's; checking it, the provisioner's.
+    pub async fn access_message(
+        &self,
+        wallet: &str,
+        id: &str,
+        action: AccessAction,
+    ) -> Result<AccessMessage, JobError> {
+        let job = self.find(wallet, id).await?;
+        if job.state != "running" {
+            return Err(JobError::NotReachable(format!("it is {}", job.state)));
+        }
+        let connect = self
+            .connect(&job)
+            .await
+            .ok_or_else(|| JobError::NotReachable("its provider is unknown".into()))?;
+        let endpoint = connect
+            .access_endpoint
+            .as_deref()
+            .and_then(access::Endpoint::from_url)
+            .ok_or_else(|| JobError::NotReachable("its provisioner did not answer".into()))?;
+        let now = unix_now();
+        let request = access::AccessRequest {
+            endpoint,
+            renter: job.renter.parse().map_err(|_| JobError::NotFound)?,
+            rental: job.rental.parse().map_err(|_| JobError::NotFound)?,
+            action,
+            nonce: crate::auth::random_nonce(),
+            issued_at: now,
+            expires_at: now + ACCESS_VALIDITY_SECS,
+        };
+        let url = match action {
+            AccessAction::Terminal => connect.terminal_url,
+            AccessAction::Jupyter => Some(format!(
+                "{}/rentals/{}/jupyter",
+                request.endpoint.uri, job.rental
+            )),
+        };
+        Ok(AccessMessage {
+            message: request.text(),
+            url,
+            expires_at: access_time(request.expires_at),
+        })
+    }
+
     pub async fn get(&self, wallet: &str, id: &str) -> Result<Job, JobError> {
         let mut job = self.find(wallet, id).await?;
         if job.state == "running" {
@@ -943,15 +1047,30 @@ impl Jobs {
         let ssh_port = status["ssh_port"]
             .as_u64()
             .and_then(|p| u16::try_from(p).ok());
-        let ssh_command = match (&ssh_host, ssh_port) {
-            (Some(host), Some(port)) => Some(format!("ssh -p {port} root@{host}")),
-            _ => None,
-        };
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+        let forwarded_ports = status["forwarded_ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| {
+                Some(ConnectPort {
+                    port: u16::try_from(p["port"].as_u64()?).ok()?,
+                    protocol: text(&p["protocol"])?,
+                    host: text(&p["host"]),
+                    host_port: p["host_port"].as_u64().and_then(|h| u16::try_from(h).ok()),
+                    url: text(&p["url"]),
+                })
+            })
+            .collect();
         Some(Connect {
             endpoint,
             ssh_host,
             ssh_port,
-            ssh_command,
+            ssh_command: text(&status["ssh_command"]),
+            terminal_url: text(&status["terminal_url"]),
+            access_endpoint: text(&status["access_endpoint"]),
+            jupyter_url: text(&status["jupyter"]["url"]),
+            forwarded_ports,
         })
     }
 }

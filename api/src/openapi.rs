@@ -18,7 +18,7 @@ use crate::{handlers, http, jobs, market};
     paths(
         http::challenge, http::verify, http::refresh, http::logout, http::me,
         handlers::create_job, handlers::relay, handlers::get_job, handlers::list_jobs,
-        handlers::stop_job, handlers::job_events, handlers::gpus, handlers::network,
+        handlers::stop_job, handlers::job_events, handlers::job_access, handlers::gpus, handlers::network,
         handlers::stakes, handlers::listings,
     ),
     components(schemas(

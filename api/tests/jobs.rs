@@ -202,10 +202,57 @@ async fn flow(backing: Backing) {
     assert_eq!(job["state"], "running");
     assert_eq!(job["connect"]["sshHost"], "127.0.0.1", "{job}");
     let port = job["connect"]["sshPort"].as_u64().expect("an SSH port");
+    assert!(port > 0);
     assert_eq!(
         job["connect"]["sshCommand"],
-        format!("ssh -p {port} root@127.0.0.1")
+        Value::Null,
+        "a job without a key is reached through the web terminal"
     );
+
+    // The web terminal: the API builds the access message, the wallet signs it, the
+    // provider's provisioner opens a shell (another wallet gets no message: below).
+    let ask = json!({ "action": "terminal" }).to_string();
+    let access = api
+        .call(
+            "POST",
+            &format!("/api/jobs/{rental}/access"),
+            Some(&token),
+            Some(&ask),
+        )
+        .await
+        .json();
+    let message = access["message"]
+        .as_str()
+        .expect("a message to sign")
+        .to_string();
+    assert!(
+        message.contains(&format!("Open a terminal on Calor rental {rental}")),
+        "{message}"
+    );
+    assert_eq!(access["url"], job["connect"]["terminalUrl"]);
+    let signature = renter.sign_message(message.as_bytes()).to_string();
+    let provisioner_port = stack.clusters[0].listen_port;
+    let mut terminal = stack::terminal::Terminal::open(
+        provisioner_port,
+        &rental.parse().unwrap(),
+        &(message, signature),
+    )
+    .await;
+    terminal.send("echo from-$((40 + 2))\n").await;
+    terminal
+        .read_until("from-42", Duration::from_secs(30))
+        .await;
+    terminal.close().await;
+    let bad = json!({ "action": "root" }).to_string();
+    let reply = api
+        .call(
+            "POST",
+            &format!("/api/jobs/{rental}/access"),
+            Some(&token),
+            Some(&bad),
+        )
+        .await;
+    assert_eq!(reply.problem(422), "invalid_field");
 
     // One open job is this wallet's quota: a second is refused, naming the limit.
     let reply = api
@@ -253,6 +300,15 @@ async fn flow(backing: Backing) {
         let reply = api.call(method, &path, Some(&other), None).await;
         assert_eq!(reply.problem(404), "job_not_found");
     }
+    let reply = api
+        .call(
+            "POST",
+            &format!("/api/jobs/{rental}/access"),
+            Some(&other),
+            Some(&ask),
+        )
+        .await;
+    assert_eq!(reply.problem(404), "job_not_found");
     let theirs = api
         .events(&format!("/api/jobs/{rental}/events"), &other, None)
         .await;

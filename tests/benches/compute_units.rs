@@ -396,7 +396,12 @@ fn main() {
         })
         .collect();
     for (id, name, key, ports) in [
-        (8, "open_rental_sol (staked renter, no SSH key)", None, vec![]),
+        (
+            8,
+            "open_rental_sol (staked renter, no SSH key)",
+            None,
+            vec![],
+        ),
         (
             9,
             "open_rental_sol (staked renter, ssh-rsa 3,072-bit key, five forwarded ports)",
