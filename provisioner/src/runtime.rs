@@ -418,6 +418,12 @@ pub trait Runtime: Send + Sync {
         rental: &Pubkey,
         session: &str,
     ) -> impl std::future::Future<Output = Result<(), RuntimeError>> + Send;
+    /// Hangs up every terminal shell in the instance: at startup, those of a provisioner that
+    /// crashed, whose sessions are gone.
+    fn hang_up_all(
+        &self,
+        rental: &Pubkey,
+    ) -> impl std::future::Future<Output = Result<(), RuntimeError>> + Send;
 }
 
 /// The Docker Engine API, as served by Docker or Podman.
@@ -445,6 +451,18 @@ impl DockerRuntime {
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Sends SIGHUP to the shells whose pid files match `/run/calor-terminal-<pattern>.pid`.
+    async fn hang_up_matching(&self, rental: &Pubkey, pattern: &str) -> Result<(), RuntimeError> {
+        let script = format!(
+            "for f in /run/calor-terminal-{pattern}.pid; do [ -f \"$f\" ] || continue; \
+             kill -HUP \"$(cat \"$f\")\" 2>/dev/null; rm -f \"$f\"; done"
+        );
+        self.engine
+            .exec(&container_name(rental), &["/bin/sh", "-c", &script])
+            .await?;
+        Ok(())
     }
 
     async fn create(&self, spec: &InstanceSpec) -> Result<(), RuntimeError> {
@@ -668,12 +686,11 @@ impl Runtime for DockerRuntime {
     }
 
     async fn hang_up(&self, rental: &Pubkey, session: &str) -> Result<(), RuntimeError> {
-        let pidfile = format!("/run/calor-terminal-{session}.pid");
-        let script = format!("kill -HUP \"$(cat {pidfile})\" 2>/dev/null; rm -f {pidfile}");
-        self.engine
-            .exec(&container_name(rental), &["/bin/sh", "-c", &script])
-            .await?;
-        Ok(())
+        self.hang_up_matching(rental, session).await
+    }
+
+    async fn hang_up_all(&self, rental: &Pubkey) -> Result<(), RuntimeError> {
+        self.hang_up_matching(rental, "*").await
     }
 }
 

@@ -20,6 +20,8 @@ const APP_ORIGIN: &str = "http://app.calor.test";
 /// A short second key (two long RSA lines would not fit a transaction).
 const SECOND_KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFkfZAkyX+WGQUzcXyMISyhorGgJsOwABAxq9HwvE0K/ x";
+/// How many bash processes run in the instance (minbase has no procps).
+const BASH_COUNT: &str = "grep -lx bash /proc/[0-9]*/comm 2>/dev/null | wc -l";
 const LONG: Duration = Duration::from_secs(30);
 
 fn options() -> ProvisionerOptions {
@@ -353,7 +355,7 @@ async fn a_keyless_rental_is_reached_by_terminal_jupyter_and_ports_only_with_the
                 &[
                     "sh",
                     "-c",
-                    "grep -lx bash /proc/[0-9]*/comm 2>/dev/null | wc -l",
+                    BASH_COUNT,
                 ],
             )
             .await
@@ -363,7 +365,8 @@ async fn a_keyless_rental_is_reached_by_terminal_jupyter_and_ports_only_with_the
     .await;
     assert_eq!(shells.trim(), "0");
 
-    // the provisioner restarts: the session is closed with a reason, a new one works
+    // the provisioner restarts: the session is closed with a reason, a new one works (the
+    // instance is the same: the file written before is there)
     let mut t = Terminal::open(port, &rental, &signed(key, port, &rental, terminal)).await;
     stack.stop_provisioner(0).await;
     let closed = t.closed(LONG).await;
@@ -372,7 +375,21 @@ async fn a_keyless_rental_is_reached_by_terminal_jupyter_and_ports_only_with_the
     stack.start_provisioner(0, &options());
     wait_ssh_port(&stack.clusters[0], &rental).await;
     let mut t = Terminal::open(port, &rental, &signed(key, port, &rental, terminal)).await;
-    assert_eq!(run(&mut t, "echo after-restart").await, "after-restart");
+    assert_eq!(
+        run(&mut t, "ls /workspace/from-terminal.txt").await,
+        "/workspace/from-terminal.txt"
+    );
+    // the server keeps an idle session alive with pings
+    t.wait_ping(Duration::from_secs(20)).await;
+    // a crash (SIGKILL): the connection drops, the instance runs on, a new session works
+    stack.clusters[0].process = None;
+    assert_eq!(t.closed(LONG).await.code, 1006, "dropped without a close");
+    stack.start_provisioner(0, &options());
+    wait_ssh_port(&stack.clusters[0], &rental).await;
+    let mut t = Terminal::open(port, &rental, &signed(key, port, &rental, terminal)).await;
+    assert_eq!(run(&mut t, "echo after-crash").await, "after-crash");
+    // the crashed process's shell was hung up at the restart: this session's is the only one
+    assert_eq!(run(&mut t, BASH_COUNT).await, "1");
 
     // the rental ends: the session is closed, the ports are gone
     stack.finish(&[rental]).await;

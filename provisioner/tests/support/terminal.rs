@@ -224,6 +224,21 @@ impl Terminal {
         }
     }
 
+    /// Waits for the server's keep-alive ping (output meanwhile is kept for `read_until`).
+    pub async fn wait_ping(&mut self, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.socket.next()).await {
+                Ok(Some(Ok(Message::Ping(_)))) => return,
+                Ok(Some(Ok(Message::Binary(bytes)))) => self.pending.extend_from_slice(&bytes),
+                Ok(Some(Ok(_))) => {}
+                Ok(other) => panic!("socket ended before a ping: {other:?}"),
+                Err(_) => panic!("no ping within {within:?}"),
+            }
+        }
+    }
+
     pub async fn close(mut self) {
         let _ = self.socket.close(None).await;
     }
