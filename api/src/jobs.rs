@@ -318,13 +318,6 @@ fn access_time(unix: i64) -> String {
     calor_client::siws::format_rfc3339(unix)
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
-}
-
 /// A port the job declared, as the provider published it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -779,7 +772,7 @@ impl Jobs {
             .as_deref()
             .and_then(access::Endpoint::from_url)
             .ok_or_else(|| JobError::NotReachable("its provisioner did not answer".into()))?;
-        let now = unix_now();
+        let now = crate::http::system_clock();
         let request = access::AccessRequest {
             endpoint,
             renter: job.renter.parse().map_err(|_| JobError::NotFound)?,

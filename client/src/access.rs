@@ -76,6 +76,18 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// The websocket URL of `path` at this endpoint (`ws://` for `http://`, `wss://` for
+    /// `https://`).
+    pub fn websocket_url(&self, path: &str) -> String {
+        let url = match self.uri.strip_prefix("https://") {
+            Some(rest) => format!("wss://{rest}"),
+            None => format!("ws://{}", self.uri.trim_start_matches("http://")),
+        };
+        format!("{url}{path}")
+    }
+}
+
 /// An access message's fields, to build the text a wallet signs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessRequest {
@@ -191,17 +203,30 @@ pub struct Grant {
     pub expires_at: i64,
 }
 
-/// Checks that `message` (the exact signed bytes) asks `action` on `rental` at `endpoint`,
-/// signed by `renter` (the rental's renter as the chain has it), valid at `now`.
+/// What a service requires of an access message: its own endpoint, the rental and the access
+/// asked for, and the rental's renter as the chain has it.
+#[derive(Debug, Clone, Copy)]
+pub struct Expected<'a> {
+    pub endpoint: &'a Endpoint,
+    pub rental: &'a Pubkey,
+    pub action: AccessAction,
+    pub renter: &'a Pubkey,
+}
+
+/// Checks that `message` (the exact signed bytes) is what `expected` requires, signed by its
+/// renter, valid at `now`.
 pub fn verify(
-    endpoint: &Endpoint,
-    rental: &Pubkey,
-    action: AccessAction,
-    renter: &Pubkey,
+    expected: &Expected,
     message: &[u8],
     signature: &[u8; 64],
     now: i64,
 ) -> Result<Grant, AccessError> {
+    let Expected {
+        endpoint,
+        rental,
+        action,
+        renter,
+    } = *expected;
     let text =
         std::str::from_utf8(message).map_err(|_| AccessError::Malformed(SiwsError::NotUtf8))?;
     let parsed = SignInMessage::parse(text).map_err(AccessError::Malformed)?;
@@ -290,19 +315,15 @@ impl NonceCache {
 
     /// [`verify`], then single use: the first valid use of a message succeeds, every later one
     /// is [`AccessError::Replayed`].
-    #[allow(clippy::too_many_arguments)]
     pub fn verify_once(
         &mut self,
-        endpoint: &Endpoint,
-        rental: &Pubkey,
-        action: AccessAction,
-        renter: &Pubkey,
+        expected: &Expected,
         message: &[u8],
         signature: &[u8; 64],
         now: i64,
     ) -> Result<Grant, AccessError> {
-        let grant = verify(endpoint, rental, action, renter, message, signature, now)?;
-        self.admit(renter, &grant, now)?;
+        let grant = verify(expected, message, signature, now)?;
+        self.admit(expected.renter, &grant, now)?;
         Ok(grant)
     }
 }
@@ -322,6 +343,17 @@ mod tests {
 
     fn endpoint() -> Endpoint {
         Endpoint::from_url("http://127.0.0.1:9100/").unwrap()
+    }
+
+    /// A terminal on `rental` at [`endpoint`].
+    fn expected<'a>(rental: &'a Pubkey, renter: &'a Pubkey) -> Expected<'a> {
+        static ENDPOINT: std::sync::OnceLock<Endpoint> = std::sync::OnceLock::new();
+        Expected {
+            endpoint: ENDPOINT.get_or_init(endpoint),
+            rental,
+            action: AccessAction::Terminal,
+            renter,
+        }
     }
 
     fn request(renter: Pubkey, rental: Pubkey) -> AccessRequest {
@@ -351,10 +383,7 @@ mod tests {
         let mut cache = NonceCache::new(NOW - 10);
         let open = |cache: &mut NonceCache, now| {
             cache.verify_once(
-                &endpoint(),
-                &rental,
-                AccessAction::Terminal,
-                &renter,
+                &expected(&rental, &renter),
                 text.as_bytes(),
                 &signature,
                 now,
@@ -376,10 +405,7 @@ mod tests {
         let check = |req: &AccessRequest, key: &SigningKey, now: i64| {
             let text = req.text();
             verify(
-                &endpoint(),
-                &rental,
-                AccessAction::Terminal,
-                &renter,
+                &expected(&rental, &renter),
                 text.as_bytes(),
                 &sign(key, &text),
                 now,
@@ -434,15 +460,7 @@ mod tests {
         };
         assert_eq!(check(&odd_nonce, &key, NOW), Err(AccessError::BadNonce));
         assert!(matches!(
-            verify(
-                &endpoint(),
-                &rental,
-                AccessAction::Terminal,
-                &renter,
-                b"hello",
-                &[0; 64],
-                NOW
-            ),
+            verify(&expected(&rental, &renter), b"hello", &[0; 64], NOW),
             Err(AccessError::Malformed(_))
         ));
     }

@@ -114,19 +114,12 @@ pub async fn terminal(
     rental: &Pubkey,
     run: Option<&str>,
 ) -> Result<(u16, String)> {
-    let base = endpoint.trim_end_matches('/');
-    let ws = base
-        .strip_prefix("https://")
-        .map(|rest| format!("wss://{rest}"))
-        .or_else(|| {
-            base.strip_prefix("http://")
-                .map(|rest| format!("ws://{rest}"))
-        })
-        .context("the provisioner's endpoint must be an http(s) URL")?;
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async(format!("{ws}/rentals/{rental}/terminal"))
-            .await
-            .context("connecting to the terminal")?;
+    let url = Endpoint::from_url(endpoint)
+        .context("the provisioner's endpoint must be an http(s) URL")?
+        .websocket_url(&format!("/rentals/{rental}/terminal"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .context("connecting to the terminal")?;
     let (rows, cols) = stty(&["size"])
         .and_then(|size| {
             let mut it = size.split_whitespace().map(|n| n.parse::<u16>().ok());

@@ -16,7 +16,6 @@ use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use calor_client::access::AccessAction;
-use calor_client::accounts::RentalState;
 use calor_provisioner::runtime::container_name;
 use support::terminal::{signed, Terminal};
 use support::*;
@@ -101,17 +100,7 @@ async fn main() {
     stack.start_provisioner(0, &ProvisionerOptions::default());
     let port = stack.clusters[0].listen_port;
     let mut renter = Renter::new(&stack).await;
-    let mut args = renter.rental_args(1, None, None);
-    args.ssh_public_key = None;
-    let rental = renter.open_args(&stack, args).await.unwrap();
-    stack
-        .wait_rental(
-            &rental,
-            "running",
-            Duration::from_secs(60),
-            is_state(RentalState::Running),
-        )
-        .await;
+    let rental = renter.running_keyless(&stack, Vec::new()).await;
     wait_ssh_port(&stack.clusters[0], &rental).await;
     let container = container_name(&rental);
     println!(

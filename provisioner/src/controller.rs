@@ -1201,6 +1201,11 @@ impl<R: Runtime + 'static> Controller<R> {
         Some((self.cluster.public_host.clone(), port))
     }
 
+    /// The rental as this process's chain view has it.
+    pub async fn rental(&self, address: &Pubkey) -> Option<Rental> {
+        self.view.read().await.rentals.get(address).copied()
+    }
+
     /// The rental's instance as last seen, if it runs here.
     pub async fn instance(&self, rental: &Pubkey) -> Option<Instance> {
         self.instances.read().await.get(rental).cloned()

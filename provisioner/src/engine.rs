@@ -264,21 +264,10 @@ impl Engine {
                 .header("content-type", "application/json")
                 .body(Full::new(Bytes::from(body.unwrap_or_default())))
                 .map_err(|e| unreachable(e.to_string()))?;
-            let response = match &self.endpoint {
-                Endpoint::Unix(socket) => {
-                    let stream = tokio::net::UnixStream::connect(socket)
-                        .await
-                        .map_err(|e| unreachable(e.to_string()))?;
-                    send(TokioIo::new(stream), request).await
-                }
-                Endpoint::Tcp(addr) => {
-                    let stream = tokio::net::TcpStream::connect(addr)
-                        .await
-                        .map_err(|e| unreachable(e.to_string()))?;
-                    send(TokioIo::new(stream), request).await
-                }
-            }
-            .map_err(|e| unreachable(e.to_string()))?;
+            let stream = self.connect_stream().await?;
+            let response = send(TokioIo::new(stream), request)
+                .await
+                .map_err(|e| unreachable(e.to_string()))?;
             let status = response.status();
             let bytes = response
                 .into_body()
@@ -392,16 +381,7 @@ impl Engine {
             "AttachStderr": true,
             "Cmd": cmd,
         });
-        let created = self
-            .post(&format!("/containers/{container}/exec"), Some(&create))
-            .await?;
-        let id = serde_json::from_slice::<Value>(&created)
-            .ok()
-            .and_then(|v| v.get("Id").and_then(Value::as_str).map(str::to_string))
-            .ok_or_else(|| EngineError::Decode {
-                call: "POST /containers/{id}/exec".into(),
-                reason: "no exec id".into(),
-            })?;
+        let id = self.create_exec(container, &create).await?;
         let stream = self
             .post(
                 &format!("/exec/{id}/start"),
@@ -439,16 +419,7 @@ impl Engine {
             "Env": env,
             "WorkingDir": working_dir,
         });
-        let created = self
-            .post(&format!("/containers/{container}/exec"), Some(&create))
-            .await?;
-        let id = serde_json::from_slice::<Value>(&created)
-            .ok()
-            .and_then(|v| v.get("Id").and_then(Value::as_str).map(str::to_string))
-            .ok_or_else(|| EngineError::Decode {
-                call: "POST /containers/{id}/exec".into(),
-                reason: "no exec id".into(),
-            })?;
+        let id = self.create_exec(container, &create).await?;
         let stream = self
             .hijack(
                 &format!("/exec/{id}/start"),
@@ -478,6 +449,42 @@ impl Engine {
             .unwrap_or_default())
     }
 
+    /// A new connection to the engine (Nagle off on TCP: terminals send single keystrokes).
+    async fn connect_stream(&self) -> Result<Box<dyn RawStream>, EngineError> {
+        let unreachable = |e: std::io::Error| EngineError::Unreachable {
+            endpoint: self.display.clone(),
+            reason: e.to_string(),
+        };
+        Ok(match &self.endpoint {
+            Endpoint::Unix(socket) => Box::new(
+                tokio::net::UnixStream::connect(socket)
+                    .await
+                    .map_err(unreachable)?,
+            ),
+            Endpoint::Tcp(addr) => {
+                let tcp = tokio::net::TcpStream::connect(addr)
+                    .await
+                    .map_err(unreachable)?;
+                let _ = tcp.set_nodelay(true);
+                Box::new(tcp)
+            }
+        })
+    }
+
+    /// Creates an exec in `container` as `body` describes it; its id.
+    async fn create_exec(&self, container: &str, body: &Value) -> Result<String, EngineError> {
+        let created = self
+            .post(&format!("/containers/{container}/exec"), Some(body))
+            .await?;
+        serde_json::from_slice::<Value>(&created)
+            .ok()
+            .and_then(|v| v.get("Id").and_then(Value::as_str).map(str::to_string))
+            .ok_or_else(|| EngineError::Decode {
+                call: "POST /containers/{id}/exec".into(),
+                reason: "no exec id".into(),
+            })
+    }
+
     /// POSTs `body` to `path` asking the engine to hand over the connection (`Upgrade: tcp`),
     /// as exec start does for an attached exec, and returns the raw connection after the
     /// answer's head. Written by hand: the stream must stay usable in both directions after
@@ -489,20 +496,7 @@ impl Engine {
             endpoint: self.display.clone(),
             reason,
         };
-        let mut stream: Box<dyn RawStream> = match &self.endpoint {
-            Endpoint::Unix(socket) => Box::new(
-                tokio::net::UnixStream::connect(socket)
-                    .await
-                    .map_err(|e| unreachable(e.to_string()))?,
-            ),
-            Endpoint::Tcp(addr) => {
-                let tcp = tokio::net::TcpStream::connect(addr)
-                    .await
-                    .map_err(|e| unreachable(e.to_string()))?;
-                let _ = tcp.set_nodelay(true);
-                Box::new(tcp)
-            }
-        };
+        let mut stream = self.connect_stream().await?;
         let head = format!(
             "POST {API}{path} HTTP/1.1\r\nHost: engine\r\nContent-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: {}\r\n\r\n",
             body.len()

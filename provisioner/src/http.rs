@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use calor::state::RentalState;
-use calor_client::access::{AccessAction, AccessError, Endpoint, Grant, NonceCache};
+use calor_client::access::{self, AccessAction, AccessError, Endpoint, Grant, NonceCache};
 use calor_client::Pubkey;
 use serde::Deserialize;
 use serde_json::json;
@@ -78,11 +78,14 @@ impl Access {
             .ok()
             .and_then(|s| <[u8; 64]>::try_from(s).ok())
             .ok_or(AccessError::BadSignature)?;
-        self.nonces.lock().expect("nonce lock").verify_once(
-            &self.endpoint,
+        let expected = access::Expected {
+            endpoint: &self.endpoint,
             rental,
             action,
             renter,
+        };
+        self.nonces.lock().expect("nonce lock").verify_once(
+            &expected,
             signed.message.as_bytes(),
             &signature,
             unix_now(),
@@ -205,15 +208,7 @@ async fn rental<R: Runtime + 'static>(
     let Ok(rental) = address.parse::<Pubkey>() else {
         return bad_address();
     };
-    let Some(state) = app
-        .controller
-        .view
-        .read()
-        .await
-        .rentals
-        .get(&rental)
-        .copied()
-    else {
+    let Some(state) = app.controller.rental(&rental).await else {
         return refusal(StatusCode::NOT_FOUND, "unknown_rental", "unknown rental");
     };
     let host = app.controller.cluster.public_host.clone();
@@ -234,14 +229,6 @@ async fn rental<R: Runtime + 'static>(
         })
         .collect();
     let base = &app.access.endpoint.uri;
-    let websocket_base = base
-        .strip_prefix("https://")
-        .map(|rest| format!("wss://{rest}"))
-        .or_else(|| {
-            base.strip_prefix("http://")
-                .map(|rest| format!("ws://{rest}"))
-        })
-        .unwrap_or_default();
     let body = json!({
         "rental": rental.to_string(),
         "state": format!("{:?}", state.state()),
@@ -250,7 +237,7 @@ async fn rental<R: Runtime + 'static>(
         "ssh_port": ssh_port,
         "ssh_command": ssh_port.filter(|_| state.has_ssh_key()).map(|p| format!("ssh -p {p} root@{host}")),
         "access_endpoint": base,
-        "terminal_url": format!("{websocket_base}/rentals/{rental}/terminal"),
+        "terminal_url": app.access.endpoint.websocket_url(&format!("/rentals/{rental}/terminal")),
         "forwarded_ports": forwarded,
         "jupyter": port(JUPYTER_PORT).map(|hp| json!({
             "host": host,
@@ -291,14 +278,7 @@ pub async fn reachable_renter<R: Runtime + 'static>(
 ) -> Result<Pubkey, (&'static str, &'static str)> {
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {
-        let state = app
-            .controller
-            .view
-            .read()
-            .await
-            .rentals
-            .get(rental)
-            .copied();
+        let state = app.controller.rental(rental).await;
         let Some(state) = state else {
             return Err(("unknown_rental", "unknown rental"));
         };

@@ -11,7 +11,8 @@
 //! 3. The server pings every [`PING_EVERY`]; a client silent for [`IDLE_LIMIT`] is closed.
 //!
 //! Close codes, each with a reason: 1000 the shell exited, 1001 the provisioner is shutting
-//! down, 1011 the engine failed, 1012 the instance stopped and is being restarted, 4000 the rental ended, 4001 keep-alive lost, 4003 access
+//! down, 1011 the engine failed, 1012 the instance stopped and is being restarted, 1013 too
+//! many sessions here (try later), 4000 the rental ended, 4001 keep-alive lost, 4003 access
 //! refused (the reason names which check failed), 4004 the rental is unknown, 4008 no access
 //! message in time, 4009 the rental is not running here, 4400 a malformed message.
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -33,6 +34,9 @@ pub const PING_EVERY: Duration = Duration::from_secs(15);
 pub const IDLE_LIMIT: Duration = Duration::from_secs(45);
 /// The largest message a client may send (a paste of 64 KiB).
 pub const MAX_MESSAGE: usize = 64 * 1024;
+/// Sessions one provisioner holds at once, open or waiting for their access message: beyond
+/// it a connection is closed at once (1013), so unauthenticated sockets cannot pile up.
+pub const MAX_SESSIONS: usize = 512;
 /// How often a session looks whether its rental still runs here.
 const RENTAL_CHECK: Duration = Duration::from_secs(1);
 
@@ -40,6 +44,7 @@ pub const CLOSE_SHELL_EXITED: u16 = 1000;
 pub const CLOSE_SHUTTING_DOWN: u16 = 1001;
 pub const CLOSE_ENGINE: u16 = 1011;
 pub const CLOSE_INSTANCE_RESTARTING: u16 = 1012;
+pub const CLOSE_TRY_LATER: u16 = 1013;
 pub const CLOSE_RENTAL_ENDED: u16 = 4000;
 pub const CLOSE_IDLE: u16 = 4001;
 pub const CLOSE_REFUSED: u16 = 4003;
@@ -133,8 +138,16 @@ async fn close(mut socket: WebSocket, code: u16, reason: &str) {
 
 /// One terminal session, from the access message to the close.
 pub async fn run<R: Runtime + 'static>(app: Arc<App<R>>, rental: Pubkey, mut socket: WebSocket) {
-    app.sessions.open.fetch_add(1, Ordering::Relaxed);
+    let before = app.sessions.open.fetch_add(1, Ordering::Relaxed);
     let _open = OpenGuard(&app.sessions);
+    if before >= MAX_SESSIONS {
+        return close(
+            socket,
+            CLOSE_TRY_LATER,
+            "too many terminal sessions on this provider: try again later",
+        )
+        .await;
+    }
 
     let first = tokio::time::timeout(AUTH_WINDOW, socket.recv()).await;
     let (signed, size) = match first {
@@ -283,14 +296,7 @@ async fn pump<R: Runtime + 'static>(
 }
 
 async fn still_running<R: Runtime + 'static>(app: &App<R>, rental: &Pubkey) -> bool {
-    let state = app
-        .controller
-        .view
-        .read()
-        .await
-        .rentals
-        .get(rental)
-        .map(|r| r.state());
+    let state = app.controller.rental(rental).await.map(|r| r.state());
     state == Some(RentalState::Running)
         && app
             .controller

@@ -73,25 +73,19 @@ async fn a_keyless_rental_is_reached_by_terminal_jupyter_and_ports_only_with_the
     stack.start_provisioner(0, &options());
     let port = stack.clusters[0].listen_port;
     let mut renter = Renter::new(&stack).await;
-    let mut args = renter.rental_args(1, None, None);
-    args.ssh_public_key = None;
-    args.forwarded_ports = vec![
-        ForwardedPort {
-            port: 8000,
-            http: true,
-        },
-        ForwardedPort {
-            port: 9000,
-            http: false,
-        },
-    ];
-    let rental = renter.open_args(&stack, args).await.unwrap();
-    stack
-        .wait_rental(
-            &rental,
-            "running",
-            Duration::from_secs(60),
-            is_state(RentalState::Running),
+    let rental = renter
+        .running_keyless(
+            &stack,
+            vec![
+                ForwardedPort {
+                    port: 8000,
+                    http: true,
+                },
+                ForwardedPort {
+                    port: 9000,
+                    http: false,
+                },
+            ],
         )
         .await;
 
@@ -350,14 +344,7 @@ async fn a_keyless_rental_is_reached_by_terminal_jupyter_and_ports_only_with_the
     t.close().await;
     let shells = wait_for(|| async move {
         let out = engine()
-            .exec(
-                &container_name(&rental),
-                &[
-                    "sh",
-                    "-c",
-                    BASH_COUNT,
-                ],
-            )
+            .exec(&container_name(&rental), &["sh", "-c", BASH_COUNT])
             .await
             .ok()?;
         (out.stdout.trim() == "0").then_some(out.stdout)
@@ -408,18 +395,8 @@ async fn ssh_rsa_and_ecdsa_rentals_log_in_and_bad_key_lines_are_refused_by_name(
     stack.start_provisioner(0, &options());
     let mut renter = Renter::new(&stack).await;
     let mut rentals = Vec::new();
-    for (kind, bits) in [("rsa", "3072"), ("ecdsa", "256")] {
-        let private = stack.dir.join(format!("id-{kind}"));
-        let made = std::process::Command::new("ssh-keygen")
-            .args(["-q", "-t", kind, "-b", bits, "-N", "", "-C", "renter", "-f"])
-            .arg(&private)
-            .status()
-            .unwrap();
-        assert!(made.success());
-        let line = std::fs::read_to_string(private.with_extension("pub"))
-            .unwrap()
-            .trim()
-            .to_string();
+    for (kind, bits) in [("rsa", 3072), ("ecdsa", 256)] {
+        let (private, line) = ssh_keygen(&stack.dir.join(format!("id-{kind}")), kind, Some(bits));
         let mut args = renter.rental_args(1, None, None);
         args.ssh_public_key = Some(line.clone());
         let rental = renter.open_args(&stack, args).await.unwrap();

@@ -811,6 +811,22 @@ impl Stack {
     }
 }
 
+/// A new SSH key pair of `kind` (`ed25519`, `rsa`, `ecdsa`) at `path`: the private key's path
+/// and the public key line.
+pub fn ssh_keygen(path: &Path, kind: &str, bits: Option<u32>) -> (PathBuf, String) {
+    let mut keygen = Command::new("ssh-keygen");
+    keygen.args(["-q", "-t", kind, "-N", "", "-C", "renter"]);
+    if let Some(bits) = bits {
+        keygen.args(["-b", &bits.to_string()]);
+    }
+    assert!(keygen.arg("-f").arg(path).status().unwrap().success());
+    let line = std::fs::read_to_string(path.with_extension("pub"))
+        .unwrap()
+        .trim()
+        .to_string();
+    (path.to_path_buf(), line)
+}
+
 /// A renter with SOL and an SSH key pair.
 pub struct Renter {
     pub key: Keypair,
@@ -825,17 +841,11 @@ impl Renter {
         calor_migrations::fund(stack.chain(), &key.pubkey())
             .await
             .unwrap();
-        let ssh_private_key = stack.dir.join(format!("id-{}", key.pubkey()));
-        let status = Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-C", "renter", "-f"])
-            .arg(&ssh_private_key)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let ssh_public_key = std::fs::read_to_string(ssh_private_key.with_extension("pub"))
-            .unwrap()
-            .trim()
-            .to_string();
+        let (ssh_private_key, ssh_public_key) = ssh_keygen(
+            &stack.dir.join(format!("id-{}", key.pubkey())),
+            "ed25519",
+            None,
+        );
         Renter {
             key,
             ssh_private_key,
@@ -861,23 +871,29 @@ impl Renter {
         near: Option<(i16, i16)>,
     ) -> Pubkey {
         let args = self.rental_args(1, region, near);
-        let id = args.id;
-        let open = ix::open_rental_sol(
-            self.key.pubkey(),
-            GPU_MODEL,
-            stack.protocol.sol_usd_price,
-            args,
-        );
-        // A live feed is always fresh; the local one is as old as its last publication.
-        publish_local_sol_price(stack.chain(), calor_migrations::LOCAL_SOL_USD_CENTS)
-            .await
-            .unwrap();
+        self.open_args(stack, args).await.expect("open rental")
+    }
+
+    /// Opens a one-hour SOL rental with no SSH key and `forwarded_ports`, and waits until it
+    /// runs.
+    pub async fn running_keyless(
+        &mut self,
+        stack: &Stack,
+        forwarded_ports: Vec<calor::state::ForwardedPort>,
+    ) -> Pubkey {
+        let mut args = self.rental_args(1, None, None);
+        args.ssh_public_key = None;
+        args.forwarded_ports = forwarded_ports;
+        let rental = self.open_args(stack, args).await.expect("open rental");
         stack
-            .chain()
-            .send("open_rental_sol", &[open], &self.key, &[])
-            .await
-            .expect("open rental");
-        pda::rental(&self.key.pubkey(), id)
+            .wait_rental(
+                &rental,
+                "running",
+                Duration::from_secs(60),
+                is_state(RentalState::Running),
+            )
+            .await;
+        rental
     }
 
     /// Opens a two-hour Calor rental paid from the renter's associated Calor account, which is
@@ -926,6 +942,7 @@ impl Renter {
             stack.protocol.sol_usd_price,
             args,
         );
+        // A live feed is always fresh; the local one is as old as its last publication.
         publish_local_sol_price(stack.chain(), calor_migrations::LOCAL_SOL_USD_CENTS)
             .await
             .unwrap();
