@@ -1,0 +1,66 @@
+// The signed-in wallet's jobs, newest first, filtered by status.
+import { useEffect, useState } from 'react';
+
+import { api, problemText, type Schemas } from '../api';
+import { useSession } from '../session';
+
+const STATUSES = ['all', 'queued', 'provisioning', 'running', 'completed', 'failed', 'cancelled'] as const;
+
+export function Jobs() {
+  const { signedIn } = useSession();
+  const [status, setStatus] = useState<(typeof STATUSES)[number]>('all');
+  const [page, setPage] = useState<Schemas['JobPage'] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (!signedIn) return;
+    let live = true;
+    void (async () => {
+      const { data, error: e, response } = await api.GET('/api/jobs', {
+        params: { query: status === 'all' ? {} : { status } },
+      });
+      if (!live) return;
+      if (data) setPage(data);
+      else setError(problemText(e, response));
+    })();
+    return () => {
+      live = false;
+    };
+  }, [signedIn, status]);
+
+  if (!signedIn) {
+    return (
+      <section aria-labelledby="jobs-title">
+        <h1 id="jobs-title">Your jobs</h1>
+        <p>Connect a wallet and sign in to see your jobs.</p>
+      </section>
+    );
+  }
+  return (
+    <section aria-labelledby="jobs-title">
+      <h1 id="jobs-title">Your jobs</h1>
+      <label>
+        Status{' '}
+        <select value={status} onChange={(e) => setStatus(e.target.value as (typeof STATUSES)[number])}>
+          {STATUSES.map((s) => (
+            <option key={s}>{s}</option>
+          ))}
+        </select>
+      </label>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      <ul className="jobs">
+        {page?.jobs.map((job) => (
+          <li key={job.id}>
+            <code>{job.rental.slice(0, 8)}…</code> {job.gpuName ?? `GPU ${job.gpu}`} · {job.hours} h ·{' '}
+            <span className={`state ${job.state}`}>{job.state}</span>
+          </li>
+        ))}
+        {page && page.jobs.length === 0 && <li>No jobs yet: rent a GPU from the catalog.</li>}
+      </ul>
+    </section>
+  );
+}
