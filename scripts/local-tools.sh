@@ -67,6 +67,51 @@ start_local_chain() {
   "$bin/calor-migrate" --rpc http://127.0.0.1:8899 --keys .calor/keys --region 1 --nodes 1
 }
 
+# The web app's origin on the local stack (vite dev and preview serve it there): the API allows
+# it (CORS) and the provisioner lets its pages open terminals.
+APP_ORIGIN=${APP_ORIGIN:-http://127.0.0.1:5173}
+
+# Starts, on the local chain, a provisioner for the demo provider's node (9400, on the local
+# engine) and the API (8080, SQLite under .calor/, a fresh index), and keeps the local SOL/USD
+# price fresh. Appends their PIDs to `pids`.
+start_local_services() {
+  local bin="$1" inventory
+  if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
+    inventory=(--gpu-inventory nvml)
+  else
+    echo "no NVIDIA driver on this host: the provisioner runs with a DECLARED GPU inventory (.calor/gpus.toml)"
+    cat > .calor/gpus.toml <<'TOML'
+# Declared GPUs: this host has no NVIDIA driver, so nothing is measured.
+[[gpu]]
+uuid = "GPU-00000000-0000-0000-0000-000000000001"
+name = "NVIDIA H100 PCIe (declared)"
+memory_mib = 81559
+TOML
+    inventory=(--gpu-inventory declared --gpu-inventory-file .calor/gpus.toml)
+  fi
+  require_free_ports 9400 8080 || return 1
+  echo "starting the provisioner (region 1, node 0) on $DOCKER_HOST"
+  # A small share for a laptop-sized host; a GPU host gives each node its real share.
+  "$bin/calor-provisioner" --operator-keypair .calor/keys/operator.json --region 1 --nodes 0 \
+    --instance-image "$CALOR_INSTANCE_IMAGE" "${inventory[@]}" --ssh-bind-ip 127.0.0.1 \
+    --state-dir .calor/provisioner --memory-mib 2048 --cpus 2 --shm-mib 256 --workspace-mib 1024 \
+    --reconcile-ms 500 --heartbeat-secs 10 --allowed-origins "$APP_ORIGIN" > .calor/provisioner.log 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do curl -sf http://127.0.0.1:9400/healthz >/dev/null && break; sleep 0.1; done
+  curl -sf http://127.0.0.1:9400/healthz >/dev/null || { cat .calor/provisioner.log; return 1; }
+
+  echo "starting the API (SQLite at .calor/api.db) and a keeper of the local SOL/USD price"
+  # A live Pyth feed is always fresh; the local one is as old as its last publication.
+  "$bin/calor-dev" keep-price --every 20 > .calor/price.log 2>&1 &
+  pids+=($!)
+  rm -f .calor/api.db .calor/api.db-wal .calor/api.db-shm  # an index belongs to one chain: this one is new
+  "$bin/calor-api" --listen 127.0.0.1:8080 --database-url sqlite://.calor/api.db \
+    --app-origin "$APP_ORIGIN" --public-uri http://127.0.0.1:8080/api > .calor/api.log 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do curl -sf http://127.0.0.1:8080/healthz >/dev/null && break; sleep 0.2; done
+  curl -sf http://127.0.0.1:8080/healthz >/dev/null || { cat .calor/api.log; return 1; }
+}
+
 # Stops what was started, newest first (the provisioner finishes its steps against a live chain).
 stop_started() {
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do

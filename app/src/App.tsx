@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'react';
 
 import { Catalog } from './pages/Catalog';
+import { Job } from './pages/Job';
 import { Jobs } from './pages/Jobs';
+import { Rent } from './pages/Rent';
 import { shortAddress, useSession } from './session';
 
 type Theme = 'light' | 'dark';
@@ -65,6 +67,15 @@ function WalletButton() {
   );
 }
 
+function Page({ route }: { route: string }) {
+  const rent = route.match(/^\/rent\/(\d+)$/);
+  if (rent) return <Rent gpu={Number(rent[1])} />;
+  const job = route.match(/^\/jobs\/([\w-]+)$/);
+  if (job) return <Job id={job[1]} />;
+  if (route === '/jobs') return <Jobs />;
+  return <Catalog />;
+}
+
 export function App() {
   const route = useHashRoute();
   const [theme, setTheme] = useState<Theme>(() =>
@@ -86,7 +97,7 @@ export function App() {
           <a href="#/" aria-current={route === '/' ? 'page' : undefined}>
             GPUs
           </a>
-          <a href="#/jobs" aria-current={route === '/jobs' ? 'page' : undefined}>
+          <a href="#/jobs" aria-current={route.startsWith('/jobs') ? 'page' : undefined}>
             Jobs
           </a>
         </nav>
@@ -100,7 +111,9 @@ export function App() {
         </button>
         <WalletButton />
       </header>
-      <main id="main">{route === '/jobs' ? <Jobs /> : <Catalog />}</main>
+      <main id="main">
+        <Page route={route} />
+      </main>
     </>
   );
 }

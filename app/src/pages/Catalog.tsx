@@ -109,6 +109,9 @@ export function Catalog() {
               {header('rate', 'Market $/h')}
               <th scope="col">With Calor $/h</th>
               <th scope="col">Regions</th>
+              <th scope="col">
+                <span className="visually-hidden">Rent</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -118,27 +121,35 @@ export function Catalog() {
                   {m.name}
                   <span className="muted"> {m.architecture}</span>
                 </th>
-                <td>{m.vramGb} GB</td>
-                <td>{m.fp16Tflops}</td>
-                <td>
+                <td data-label="VRAM">{m.vramGb} GB</td>
+                <td data-label="FP16 TFLOPS">{m.fp16Tflops}</td>
+                <td data-label="Available">
                   <span className={m.idleNodes > 0 ? 'badge ok' : 'badge'}>
                     {m.idleNodes} idle / {m.totalNodes}
                   </span>
                 </td>
-                <td>{usd(m.rate?.marketUsdPerHour)}</td>
-                <td>{usd(m.rate?.calorUsdPerHour)}</td>
+                <td data-label="Market $/h">{usd(m.rate?.marketUsdPerHour)}</td>
+                <td data-label="With Calor $/h">{usd(m.rate?.calorUsdPerHour)}</td>
+                <td data-label="Regions">
+                  {m.regions
+                    .filter((r) => r.totalNodes > 0)
+                    .map((r) => (
+                      <span key={r.code} className="region">
+                        {r.name}: {r.idleNodes} idle / {r.totalNodes}
+                      </span>
+                    ))}
+                  {m.totalNodes === 0 && <span className="region">No node online</span>}
+                </td>
                 <td>
-                  {m.regions.map((r) => (
-                    <span key={r.code} className="region">
-                      {r.name}: {r.idleNodes}/{r.totalNodes}
-                    </span>
-                  ))}
+                  <a className="button" href={`#/rent/${m.id}`} aria-label={`Rent ${m.name}`}>
+                    Rent
+                  </a>
                 </td>
               </tr>
             ))}
             {catalog && rows.length === 0 && (
               <tr>
-                <td colSpan={7}>No GPU matches: clear a filter, or wait for a node to come back online.</td>
+                <td colSpan={8}>No GPU matches: clear a filter, or wait for a node to come back online.</td>
               </tr>
             )}
           </tbody>

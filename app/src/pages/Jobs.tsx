@@ -55,7 +55,10 @@ export function Jobs() {
       <ul className="jobs">
         {page?.jobs.map((job) => (
           <li key={job.id}>
-            <code>{job.rental.slice(0, 8)}…</code> {job.gpuName ?? `GPU ${job.gpu}`} · {job.hours} h ·{' '}
+            <a href={`#/jobs/${job.id}`}>
+              <code>{job.rental.slice(0, 8)}…</code>
+            </a>{' '}
+            {job.gpuName ?? `GPU ${job.gpu}`} · {job.hours} h ·{' '}
             <span className={`state ${job.state}`}>{job.state}</span>
           </li>
         ))}

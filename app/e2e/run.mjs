@@ -1,0 +1,177 @@
+// The web app in a real browser (Debian's Chromium driven by playwright-core) against the real
+// local stack: chain + program, provisioner on Podman, API. The wallet is a Wallet Standard test
+// wallet whose key stays in this process (wallet.mjs). Started by scripts/app-test.sh, which
+// brings the stack up and serves the built app; every page is screenshot at desktop and phone
+// width under e2e/screenshots/ and checked with axe (no serious or critical violation).
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import AxeBuilder from '@axe-core/playwright';
+import { chromium } from 'playwright-core';
+
+import { TestWallet } from './wallet.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const APP = process.env.CALOR_APP_URL ?? 'http://127.0.0.1:5173/';
+const KEY = process.env.CALOR_E2E_KEY ?? '.calor/keys/renter-app.json';
+const shots = join(here, 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
+let failures = 0;
+
+async function step(name, run) {
+  const started = Date.now();
+  try {
+    await run();
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    failures += 1;
+    console.log(`FAIL ${name}: ${e.stack ?? e}`);
+  }
+}
+
+async function accessible(page, name) {
+  const result = await new AxeBuilder({ page }).analyze();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(
+    bad.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`),
+    [],
+    `axe on ${name}`,
+  );
+}
+
+async function shoot(page, name) {
+  for (const [label, size] of Object.entries(VIEWPORTS)) {
+    await page.setViewportSize(size);
+    await page.screenshot({ path: join(shots, `${name}-${label}.png`), fullPage: true });
+  }
+  await page.setViewportSize(VIEWPORTS.desktop);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox'],
+});
+const wallet = new TestWallet(KEY);
+const context = await browser.newContext({ viewport: VIEWPORTS.desktop, colorScheme: 'light' });
+await wallet.install(context);
+const page = await context.newPage();
+page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
+
+await step('the catalog shows live availability from the chain', async () => {
+  await page.goto(APP);
+  const row = page.locator('tr[data-gpu]').first();
+  await row.waitFor({ timeout: 20_000 });
+  await page.getByText(/idle \/ \d+/).first().waitFor();
+  assert.match(await page.locator('tbody').innerText(), /\$\d+\.\d\d/, 'a market rate is shown');
+  await accessible(page, 'catalog');
+  await shoot(page, 'catalog');
+});
+
+await step('filters: a model that does not exist empties the table with a reason', async () => {
+  await page.getByRole('searchbox', { name: 'Model' }).fill('no-such-gpu');
+  await page.getByText('No GPU matches').waitFor();
+  await page.getByRole('searchbox', { name: 'Model' }).fill('');
+});
+
+await step('a rejected sign-in charges nothing and says so', async () => {
+  wallet.rejectNext = true;
+  await page.getByRole('button', { name: 'Connect wallet' }).click();
+  await page.getByRole('button', { name: /Calor Test Wallet/ }).click();
+  await page.getByRole('alert').filter({ hasText: 'declined' }).waitFor();
+  assert.ok(await page.getByRole('button', { name: 'Connect wallet' }).isVisible());
+});
+
+await step('connect and sign in with the wallet', async () => {
+  await page.getByRole('button', { name: 'Connect wallet' }).click();
+  await page.getByRole('button', { name: /Calor Test Wallet/ }).click();
+  await page.getByText(`${wallet.address.slice(0, 4)}…${wallet.address.slice(-4)}`).waitFor({ timeout: 15_000 });
+  assert.ok(wallet.requests.includes('signIn'), 'the wallet was asked to sign in');
+});
+
+await step('the jobs page, signed in', async () => {
+  await page.getByRole('link', { name: 'Jobs' }).click();
+  await page.getByRole('heading', { name: 'Your jobs' }).waitFor();
+  await page.getByText('No jobs yet').waitFor({ timeout: 15_000 });
+  await accessible(page, 'jobs');
+  await shoot(page, 'jobs');
+});
+
+const RPC = process.env.CALOR_RPC ?? 'http://127.0.0.1:8899';
+async function rpc(method, params) {
+  const response = await fetch(RPC, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = await response.json();
+  if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
+  return body.result;
+}
+
+await step('rent with SOL until running: quote, the wallet signs, the provider starts it', async () => {
+  await page.getByRole('link', { name: 'GPUs' }).click();
+  await page.getByRole('link', { name: 'Rent H100 PCIe' }).click();
+  await page.getByRole('heading', { name: /Rent H100 PCIe/ }).waitFor();
+  await page.getByLabel('Hours').fill('1');
+  await page.getByRole('button', { name: 'Get a quote' }).click();
+  await page.getByRole('alert').filter({ hasText: /minimum/i }).waitFor();
+  await page.getByLabel('Hours').fill('3');
+  await page.getByRole('button', { name: 'Get a quote' }).click();
+  await page.getByTestId('quote-amount').waitFor();
+  assert.match(await page.getByTestId('quote-amount').innerText(), /\$6\.00 = 0\.0\d+ SOL/);
+  await accessible(page, 'rent');
+  await shoot(page, 'rent');
+  await page.getByRole('button', { name: /Sign and rent/ }).click();
+  await page.waitForURL(/#\/jobs\//);
+  await page.getByTestId('job-state').filter({ hasText: 'running' }).waitFor({ timeout: 90_000 });
+});
+
+await step('the web terminal: the wallet signs the access message, a command runs', async () => {
+  await page.getByRole('button', { name: 'Open the web terminal' }).click();
+  await page.getByText('Connected: a root shell in /workspace.').waitFor({ timeout: 30_000 });
+  await page.getByTestId('terminal').click();
+  await page.keyboard.type('echo calor-$((6 * 7)) in $(pwd)');
+  await page.keyboard.press('Enter');
+  await page.locator('.xterm-rows').filter({ hasText: 'calor-42 in /workspace' }).waitFor({ timeout: 15_000 });
+  await accessible(page, 'job');
+  await shoot(page, 'job-running');
+});
+
+await step('stop: the settlement shown is the chain\'s', async () => {
+  // the rental account's rent comes back with the refund: the chain says how much it is
+  const rental = (await page.getByText(/^Rental /).innerText()).split(' ')[1];
+  const account = await rpc('getAccountInfo', [rental, { encoding: 'base64', commitment: 'confirmed' }]);
+  const size = Buffer.from(account.value.data[0], 'base64').length;
+  const rent = await rpc('getMinimumBalanceForRentExemption', [size]);
+  await page.getByRole('button', { name: 'Stop and settle' }).click();
+  await page.getByTestId('job-state').filter({ hasText: 'completed' }).waitFor({ timeout: 60_000 });
+  const settled = page.locator('.timeline li').filter({ hasText: 'settled' }).getByRole('link');
+  await settled.waitFor({ timeout: 60_000 });
+  await page.getByTestId('terminal').waitFor({ state: 'detached', timeout: 15_000 });
+  const signature = new URL(await settled.getAttribute('href')).pathname.split('/').pop();
+  const tx = await rpc('getTransaction', [signature, { encoding: 'json', maxSupportedTransactionVersion: 0, commitment: 'confirmed' }]);
+  const delta = tx.meta.postBalances[0] - tx.meta.preBalances[0];
+  const refund = delta + tx.meta.fee - rent;
+  await page.getByTestId('refund').filter({ hasText: 'SOL' }).waitFor();
+  assert.equal(await page.getByTestId('refund').innerText(), `${(refund / 1e9).toFixed(6)} SOL`);
+  await shoot(page, 'job-settled');
+});
+
+await step('the dark theme', async () => {
+  await page.getByRole('link', { name: 'GPUs' }).click();
+  await page.getByRole('button', { name: /dark theme/ }).click();
+  await page.locator('tr[data-gpu]').first().waitFor();
+  await accessible(page, 'catalog, dark');
+  await shoot(page, 'catalog-dark');
+});
+
+await browser.close();
+if (failures > 0) {
+  console.log(`${failures} browser test(s) failed`);
+  process.exit(1);
+}
+console.log('browser tests passed');

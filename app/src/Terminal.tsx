@@ -1,0 +1,105 @@
+// The web terminal: the API builds the access message, the renter's wallet signs it, the
+// provider's provisioner checks the signature against the rental's renter on chain and opens a
+// shell over a websocket. A dropped connection is said, with its reason, and can be reopened
+// (with a new signature: an access message opens once).
+import '@xterm/xterm/css/xterm.css';
+
+import { getBase58Decoder } from '@solana/kit';
+import { Terminal as XTerm } from '@xterm/xterm';
+import { useEffect, useRef, useState } from 'react';
+
+import { api, problemText } from './api';
+import { useSession } from './session';
+import { signMessage } from './wallet';
+
+type Status = { kind: 'idle' | 'signing' | 'connecting' | 'open' | 'closed'; reason?: string };
+
+const REASONS: Record<number, string> = {
+  1000: 'the shell exited',
+  1001: 'the provider restarted its service',
+  1006: 'the connection dropped',
+  1012: 'the instance is restarting',
+  4000: 'the rental ended',
+};
+
+export function WebTerminal({ job }: { job: string }) {
+  const session = useSession();
+  const holder = useRef<HTMLDivElement>(null);
+  const term = useRef<XTerm | null>(null);
+  const socket = useRef<WebSocket | null>(null);
+  const [status, setStatus] = useState<Status>({ kind: 'idle' });
+
+  useEffect(
+    () => () => {
+      socket.current?.close();
+      term.current?.dispose();
+    },
+    [],
+  );
+
+  async function open() {
+    if (!session.wallet || !session.account) return;
+    setStatus({ kind: 'signing' });
+    const { data, error, response } = await api.POST('/api/jobs/{id}/access', {
+      params: { path: { id: job } },
+      body: { action: 'terminal' },
+    });
+    if (!data?.url) {
+      setStatus({ kind: 'closed', reason: data ? 'the provider gave no terminal address' : problemText(error, response) });
+      return;
+    }
+    let signature: string;
+    try {
+      const signed = await signMessage(session.wallet, session.account, new TextEncoder().encode(data.message));
+      signature = getBase58Decoder().decode(signed.signature);
+    } catch (e) {
+      setStatus({ kind: 'closed', reason: (e as Error).message });
+      return;
+    }
+    if (!term.current && holder.current) {
+      term.current = new XTerm({ cols: 100, rows: 28, fontSize: 14, convertEol: false, cursorBlink: true });
+      term.current.open(holder.current);
+    }
+    const xterm = term.current!;
+    setStatus({ kind: 'connecting' });
+    const ws = new WebSocket(data.url);
+    ws.binaryType = 'arraybuffer';
+    socket.current = ws;
+    ws.onopen = () =>
+      ws.send(JSON.stringify({ type: 'auth', message: data.message, signature, cols: xterm.cols, rows: xterm.rows }));
+    ws.onmessage = (event) => {
+      if (typeof event.data === 'string') {
+        if (JSON.parse(event.data).type === 'ready') {
+          setStatus({ kind: 'open' });
+          xterm.focus();
+        }
+      } else {
+        xterm.write(new Uint8Array(event.data as ArrayBuffer));
+      }
+    };
+    ws.onclose = (event) =>
+      setStatus({ kind: 'closed', reason: event.reason || REASONS[event.code] || `closed (${event.code})` });
+    const typed = xterm.onData((text) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(new TextEncoder().encode(text));
+    });
+    ws.addEventListener('close', () => typed.dispose());
+  }
+
+  const label = status.kind === 'closed' ? 'Reconnect the terminal' : 'Open the web terminal';
+  return (
+    <div className="terminal">
+      {(status.kind === 'idle' || status.kind === 'closed') && (
+        <button type="button" onClick={() => void open()}>
+          {label}
+        </button>
+      )}
+      <p role="status" className="muted">
+        {status.kind === 'signing' && 'Sign the access message in your wallet: only your signature opens a shell.'}
+        {status.kind === 'connecting' && 'Connecting to the provider…'}
+        {status.kind === 'open' && 'Connected: a root shell in /workspace.'}
+        {status.kind === 'closed' && `Terminal closed: ${status.reason}.`}
+      </p>
+      <div ref={holder} className="xterm-holder" data-testid="terminal" />
+    </div>
+  );
+}

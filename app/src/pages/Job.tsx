@@ -1,0 +1,161 @@
+// One job: its live state and timeline (each step with its time and transaction), time left
+// with a warning before the end, where to connect (SSH, the web terminal, Jupyter, ports),
+// Stop, and the settlement: what the provider was paid, the fee, the burn and the refund.
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
+
+import { api, problemText, type Job as JobView } from '../api';
+import { duration, units, usd, when } from '../format';
+import { useSession } from '../session';
+import { base64, signTransaction } from '../wallet';
+
+// xterm is most of the app's weight: it loads when a running job is shown
+const WebTerminal = lazy(() => import('../Terminal').then((m) => ({ default: m.WebTerminal })));
+
+const WARN_SECS = 15 * 60;
+const STEPS = ['opened', 'claimed', 'started', 'ended', 'settled'];
+
+function explorer(signature: string): string {
+  return `https://explorer.solana.com/tx/${signature}?cluster=custom&customUrl=${encodeURIComponent('http://127.0.0.1:8899')}`;
+}
+
+export function Job({ id }: { id: string }) {
+  const session = useSession();
+  const [job, setJob] = useState<JobView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [now, setNow] = useState(() => Date.now() / 1000);
+
+  const load = useCallback(async () => {
+    const { data, error: e, response } = await api.GET('/api/jobs/{id}', { params: { path: { id } } });
+    if (data) {
+      setJob(data);
+      setError(null);
+    } else if (response.status === 404) {
+      setError('Not indexed yet: the job appears once its transaction is confirmed.');
+    } else {
+      setError(`The API is not answering (${problemText(e, response)}): the job on chain is unaffected.`);
+    }
+  }, [id]);
+
+  useEffect(() => {
+    if (!session.signedIn) return;
+    void load();
+    const every = window.setInterval(() => {
+      setNow(Date.now() / 1000);
+      void load();
+    }, 2000);
+    return () => window.clearInterval(every);
+  }, [session.signedIn, load]);
+
+  async function stop() {
+    if (!session.wallet || !session.account) return;
+    setBusy(true);
+    setNotice(null);
+    try {
+      const { data, error: e, response } = await api.DELETE('/api/jobs/{id}', { params: { path: { id } } });
+      if (!data) throw new Error(problemText(e, response));
+      const signed = await signTransaction(session.wallet, session.account, base64.decode(data.transaction));
+      const relayed = await api.POST('/api/tx', { body: { transaction: base64.encode(signed) } });
+      if (!relayed.response.ok) throw new Error(problemText(relayed.error, relayed.response));
+      setNotice(data.settles ? 'Stopped and settled: the refund is on its way.' : 'Stopped: settlement follows.');
+      void load();
+    } catch (e) {
+      setNotice((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (!session.signedIn) return <p>Connect a wallet and sign in to see this job.</p>;
+  if (!job) {
+    return (
+      <section aria-labelledby="job-title">
+        <h1 id="job-title">Job</h1>
+        <p role="status">{error ?? 'Loading…'}</p>
+      </section>
+    );
+  }
+  const left = job.endsAt != null ? job.endsAt - now : null;
+  const running = job.state === 'running';
+  const c = job.cost;
+  return (
+    <section aria-labelledby="job-title">
+      <h1 id="job-title">
+        {job.gpuName ?? `GPU ${job.gpu}`} · <span className={`state ${job.state}`} data-testid="job-state">{job.state}</span>
+      </h1>
+      <p className="muted">
+        Rental <code>{job.rental}</code> · {job.hours} h at {usd(job.hourlyRateUsd)}/h
+      </p>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      {running && left != null && (
+        <p role={left < WARN_SECS ? 'alert' : 'status'} className={left < WARN_SECS ? 'error' : ''}>
+          {duration(left)} left{left < WARN_SECS ? ': the instance stops at the end of the paid time.' : ''}
+        </p>
+      )}
+      <h2>Timeline</h2>
+      <ol className="timeline">
+        {job.timeline.map((event) => (
+          <li key={event.seq} className={STEPS.includes(event.kind) ? 'step' : ''}>
+            <strong>{event.kind}</strong> {when(event.at)} ·{' '}
+            <a href={explorer(event.signature)} target="_blank" rel="noreferrer">
+              transaction
+            </a>
+          </li>
+        ))}
+      </ol>
+      {running && job.connect && (
+        <>
+          <h2>Connect</h2>
+          {job.connect.sshCommand && (
+            <p>
+              SSH: <code>{job.connect.sshCommand}</code>{' '}
+              <button type="button" onClick={() => void navigator.clipboard.writeText(job.connect!.sshCommand!)}>
+                Copy
+              </button>
+            </p>
+          )}
+          {job.connect.forwardedPorts.length > 0 && (
+            <ul>
+              {job.connect.forwardedPorts.map((p) => (
+                <li key={p.port}>
+                  Port {p.port} ({p.protocol}): {p.url ? <a href={p.url}>{p.url}</a> : `${p.host}:${p.hostPort}`}
+                </li>
+              ))}
+            </ul>
+          )}
+          <Suspense fallback={<p role="status">Loading the terminal…</p>}>
+            <WebTerminal job={job.id} />
+          </Suspense>
+        </>
+      )}
+      {(running || job.state === 'queued' || job.state === 'provisioning') && (
+        <p>
+          <button type="button" className="danger" disabled={busy} onClick={() => void stop()}>
+            {busy ? 'Waiting for the wallet…' : 'Stop and settle'}
+          </button>
+        </p>
+      )}
+      {notice && <p role="status">{notice}</p>}
+      <h2>Money</h2>
+      <dl className="money">
+        <dt>Escrowed</dt>
+        <dd>{units(c.escrowed, c.unit)}</dd>
+        <dt>Spent (time served)</dt>
+        <dd>{units(c.spent, c.unit)}</dd>
+        <dt>Provider paid</dt>
+        <dd>{units(c.providerPay, c.unit)}</dd>
+        <dt>Protocol fee</dt>
+        <dd>{units(c.fee, c.unit)}</dd>
+        <dt>Burned</dt>
+        <dd>{units(c.burned, c.unit)}</dd>
+        <dt>Refund</dt>
+        <dd data-testid="refund">{units(c.refund, c.unit)}</dd>
+      </dl>
+    </section>
+  );
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The web app's checks: its generated clients are current (program IDL, API description), the
+# type check and build, then the browser tests (app/e2e/run.mjs, Debian's Chromium) against the
+# real local stack: local chain with the program, provisioner on Podman, API, the built app
+# served by `vite preview` on 127.0.0.1:5173. Expects the workspace and the program built and
+# the local tools prepared (scripts/test.sh does both first).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/local-tools.sh
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/calor/target}
+bin="$CARGO_TARGET_DIR/debug"
+# run alone: the engine, the instance image and the local node first (scripts/test.sh did it)
+if [[ -z "${CALOR_INSTANCE_IMAGE:-}" ]]; then prepare_local_tools; fi
+
+if ! command -v chromium >/dev/null; then
+  echo "app tests: installing Debian's chromium" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+fi
+# npm's cache lives outside the clone; Playwright's own browser download is not used
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+npm --prefix app ci --no-audit --no-fund --loglevel=error
+npm --prefix app run --silent codegen:check
+npm --prefix app run --silent build
+
+pids=()
+trap stop_started EXIT
+start_local_chain "$bin" "$CARGO_TARGET_DIR/deploy/calor.so"
+start_local_services "$bin"
+"$bin/calor-dev" fund .calor/keys/renter-app.json >/dev/null
+require_free_ports 5173
+(cd app && exec node_modules/.bin/vite preview --strictPort > ../.calor/app.log 2>&1) &
+pids+=($!)
+for _ in $(seq 1 100); do curl -sf http://127.0.0.1:5173/ >/dev/null && break; sleep 0.1; done
+CALOR_E2E_KEY=.calor/keys/renter-app.json node app/e2e/run.mjs
