@@ -27,8 +27,10 @@ trap stop_started EXIT
 start_local_chain "$bin" "$CARGO_TARGET_DIR/deploy/calor.so"
 start_local_services "$bin"
 "$bin/calor-dev" fund .calor/keys/renter-app.json >/dev/null
+"$bin/calor-dev" address .calor/keys/renter-poor.json >/dev/null  # a wallet with no SOL
 require_free_ports 5173
 (cd app && exec node_modules/.bin/vite preview --strictPort > ../.calor/app.log 2>&1) &
 pids+=($!)
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:5173/ >/dev/null && break; sleep 0.1; done
-CALOR_E2E_KEY=.calor/keys/renter-app.json node app/e2e/run.mjs
+CALOR_E2E_KEY=.calor/keys/renter-app.json CALOR_E2E_POOR_KEY=.calor/keys/renter-poor.json \
+  node app/e2e/run.mjs

@@ -140,7 +140,10 @@ mod tests {
     fn the_committed_description_is_current() {
         let value: serde_json::Value = serde_json::from_str(super::spec_json()).unwrap();
         let spec = serde_json::to_string_pretty(&value).unwrap() + "\n";
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../app/src/generated/openapi.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../app/src/generated/openapi.json"
+        );
         if std::env::var_os("CALOR_UPDATE_OPENAPI").is_some() {
             std::fs::write(path, &spec).unwrap();
         }

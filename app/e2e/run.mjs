@@ -141,6 +141,25 @@ await step('the web terminal: the wallet signs the access message, a command run
   await shoot(page, 'job-running');
 });
 
+await step('Jupyter: the wallet signs, the provider gives the secret, Jupyter answers with it', async () => {
+  const [tab] = await Promise.all([
+    context.waitForEvent('page'),
+    page.getByRole('button', { name: 'Open Jupyter' }).click(),
+  ]);
+  const url = new URL(tab.url() === 'about:blank' ? await tab.evaluate(() => window.location.href) : tab.url());
+  await tab.close();
+  const token = url.searchParams.get('token');
+  assert.ok(token && token.length === 64, `a secret in ${url}`);
+  const deadline = Date.now() + 60_000;
+  let status = 0;
+  while (Date.now() < deadline && status !== 200) {
+    status = await fetch(new URL(`/api/status?token=${token}`, url)).then((r) => r.status, () => 0);
+    if (status !== 200) await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.equal(status, 200, 'Jupyter answers with the secret');
+  assert.equal(await fetch(new URL('/api/status', url)).then((r) => r.status), 403, 'and refuses without it');
+});
+
 await step('stop: the settlement shown is the chain\'s', async () => {
   // the rental account's rent comes back with the refund: the chain says how much it is
   const rental = (await page.getByText(/^Rental /).innerText()).split(' ')[1];
@@ -159,6 +178,20 @@ await step('stop: the settlement shown is the chain\'s', async () => {
   await page.getByTestId('refund').filter({ hasText: 'SOL' }).waitFor();
   assert.equal(await page.getByTestId('refund').innerText(), `${(refund / 1e9).toFixed(6)} SOL`);
   await shoot(page, 'job-settled');
+});
+
+await step('not enough SOL: said before the wallet is asked to sign', async () => {
+  const poor = new TestWallet(process.env.CALOR_E2E_POOR_KEY ?? '.calor/keys/renter-poor.json');
+  const other = await browser.newContext({ viewport: VIEWPORTS.desktop });
+  await poor.install(other);
+  const tab = await other.newPage();
+  await tab.goto(`${APP}#/rent/1`);
+  await tab.getByRole('button', { name: 'Connect wallet' }).click();
+  await tab.getByRole('button', { name: /Calor Test Wallet/ }).click();
+  await tab.getByRole('button', { name: 'Get a quote' }).click();
+  await tab.getByRole('alert').filter({ hasText: /wallet holds 0/ }).waitFor({ timeout: 15_000 });
+  assert.ok(!poor.requests.includes('signTransaction'), 'no transaction was put to the wallet');
+  await other.close();
 });
 
 await step('the dark theme', async () => {

@@ -12,7 +12,15 @@ import { api, problemText } from './api';
 import { useSession } from './session';
 import { signMessage } from './wallet';
 
-type Status = { kind: 'idle' | 'signing' | 'connecting' | 'open' | 'closed'; reason?: string };
+type Status = {
+  kind: 'idle' | 'signing' | 'connecting' | 'open' | 'closed' | 'reconnecting';
+  reason?: string;
+};
+
+/** Closes after which the same instance is still there: the app reconnects by itself. */
+const TRANSIENT = new Set([1001, 1006, 1012]);
+const RECONNECT_DELAY_MS = 3000;
+const RECONNECT_ATTEMPTS = 3;
 
 const REASONS: Record<number, string> = {
   1000: 'the shell exited',
@@ -28,9 +36,12 @@ export function WebTerminal({ job }: { job: string }) {
   const term = useRef<XTerm | null>(null);
   const socket = useRef<WebSocket | null>(null);
   const [status, setStatus] = useState<Status>({ kind: 'idle' });
+  const attempts = useRef(0);
+  const unmounted = useRef(false);
 
   useEffect(
     () => () => {
+      unmounted.current = true;
       socket.current?.close();
       term.current?.dispose();
     },
@@ -70,6 +81,7 @@ export function WebTerminal({ job }: { job: string }) {
     ws.onmessage = (event) => {
       if (typeof event.data === 'string') {
         if (JSON.parse(event.data).type === 'ready') {
+          attempts.current = 0;
           setStatus({ kind: 'open' });
           xterm.focus();
         }
@@ -77,8 +89,18 @@ export function WebTerminal({ job }: { job: string }) {
         xterm.write(new Uint8Array(event.data as ArrayBuffer));
       }
     };
-    ws.onclose = (event) =>
-      setStatus({ kind: 'closed', reason: event.reason || REASONS[event.code] || `closed (${event.code})` });
+    ws.onclose = (event) => {
+      const reason = event.reason || REASONS[event.code] || `closed (${event.code})`;
+      if (unmounted.current) return;
+      if (TRANSIENT.has(event.code) && attempts.current < RECONNECT_ATTEMPTS) {
+        attempts.current += 1;
+        xterm.write(`\r\n\x1b[33m[connection lost: ${reason}; reconnecting]\x1b[0m\r\n`);
+        setStatus({ kind: 'reconnecting', reason });
+        window.setTimeout(() => void open(), RECONNECT_DELAY_MS);
+      } else {
+        setStatus({ kind: 'closed', reason });
+      }
+    };
     const typed = xterm.onData((text) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(new TextEncoder().encode(text));
     });
@@ -98,6 +120,8 @@ export function WebTerminal({ job }: { job: string }) {
         {status.kind === 'connecting' && 'Connecting to the provider…'}
         {status.kind === 'open' && 'Connected: a root shell in /workspace.'}
         {status.kind === 'closed' && `Terminal closed: ${status.reason}.`}
+        {status.kind === 'reconnecting' &&
+          `Connection lost (${status.reason}): reconnecting in a moment; your wallet signs a new access message.`}
       </p>
       <div ref={holder} className="xterm-holder" data-testid="terminal" />
     </div>

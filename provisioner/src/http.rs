@@ -136,7 +136,10 @@ pub fn router<R: Runtime + 'static>(app: Arc<App<R>>) -> Router {
         .route("/healthz", get(healthz::<R>))
         .route("/rentals/{address}", get(rental::<R>))
         .route("/rentals/{address}/terminal", get(terminal_socket::<R>))
-        .route("/rentals/{address}/jupyter", post(jupyter::<R>))
+        .route(
+            "/rentals/{address}/jupyter",
+            post(jupyter::<R>).options(jupyter_preflight::<R>),
+        )
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .with_state(app)
 }
@@ -304,6 +307,40 @@ pub async fn reachable_renter<R: Runtime + 'static>(
     }
 }
 
+/// The CORS answer for an allowed browser origin (the web app asks for Jupyter's secret from
+/// its own page); nothing for others, so their browsers refuse to read the answer.
+fn allow_origin(access: &Access, headers: &HeaderMap, mut response: Response) -> Response {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        if access.origin_allowed(headers) {
+            let h = response.headers_mut();
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+            h.insert(header::VARY, header::HeaderValue::from_static("origin"));
+        }
+    }
+    response
+}
+
+async fn jupyter_preflight<R: Runtime + 'static>(
+    State(app): State<Arc<App<R>>>,
+    headers: HeaderMap,
+) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        header::HeaderValue::from_static("POST"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        header::HeaderValue::from_static("content-type"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        header::HeaderValue::from_static("600"),
+    );
+    allow_origin(&app.access, &headers, response)
+}
+
 /// The rental's Jupyter URL with its secret, for a message its renter signed.
 async fn jupyter<R: Runtime + 'static>(
     State(app): State<Arc<App<R>>>,
@@ -311,7 +348,17 @@ async fn jupyter<R: Runtime + 'static>(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if !app.access.origin_allowed(&headers) {
+    let response = jupyter_secret(&app, &address, &headers, body).await;
+    allow_origin(&app.access, &headers, response)
+}
+
+async fn jupyter_secret<R: Runtime + 'static>(
+    app: &App<R>,
+    address: &str,
+    headers: &HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if !app.access.origin_allowed(headers) {
         return refusal(
             StatusCode::FORBIDDEN,
             "origin_not_allowed",
@@ -331,7 +378,7 @@ async fn jupyter<R: Runtime + 'static>(
             )
         }
     };
-    let renter = match reachable_renter(&app, &rental).await {
+    let renter = match reachable_renter(app, &rental).await {
         Ok(r) => r,
         Err(("unknown_rental", why)) => {
             return refusal(StatusCode::NOT_FOUND, "unknown_rental", why)

@@ -6,7 +6,7 @@ import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { api, problemText, type Job as JobView } from '../api';
 import { duration, units, usd, when } from '../format';
 import { useSession } from '../session';
-import { base64, signTransaction } from '../wallet';
+import { base64, signMessage, signTransaction } from '../wallet';
 
 // xterm is most of the app's weight: it loads when a running job is shown
 const WebTerminal = lazy(() => import('../Terminal').then((m) => ({ default: m.WebTerminal })));
@@ -47,6 +47,32 @@ export function Job({ id }: { id: string }) {
     }, 2000);
     return () => window.clearInterval(every);
   }, [session.signedIn, load]);
+
+  /** Jupyter's URL with its secret: the provider gives it for a message the wallet signs. */
+  async function openJupyter() {
+    if (!session.wallet || !session.account) return;
+    setNotice(null);
+    try {
+      const { data, error: e, response } = await api.POST('/api/jobs/{id}/access', {
+        params: { path: { id } },
+        body: { action: 'jupyter' },
+      });
+      if (!data?.url) throw new Error(data ? 'the provider gave no Jupyter address' : problemText(e, response));
+      const signed = await signMessage(session.wallet, session.account, new TextEncoder().encode(data.message));
+      const { getBase58Decoder } = await import('@solana/kit');
+      const answer = await fetch(data.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message: data.message, signature: getBase58Decoder().decode(signed.signature) }),
+      });
+      const body = (await answer.json()) as { url?: string; error?: string };
+      if (!body.url) throw new Error(body.error ?? `the provider answered ${answer.status}`);
+      window.open(body.url, '_blank', 'noopener');
+      setNotice('Jupyter opened in a new tab.');
+    } catch (e) {
+      setNotice((e as Error).message);
+    }
+  }
 
   async function stop() {
     if (!session.wallet || !session.account) return;
@@ -127,6 +153,14 @@ export function Job({ id }: { id: string }) {
                 </li>
               ))}
             </ul>
+          )}
+          {job.connect.jupyterUrl && (
+            <p>
+              <button type="button" onClick={() => void openJupyter()}>
+                Open Jupyter
+              </button>{' '}
+              <span className="muted">(your wallet signs; the provider gives its secret to you only)</span>
+            </p>
           )}
           <Suspense fallback={<p role="status">Loading the terminal…</p>}>
             <WebTerminal job={job.id} />
