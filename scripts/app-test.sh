@@ -26,6 +26,7 @@ pids=()
 trap stop_started EXIT
 start_local_chain "$bin" "$CARGO_TARGET_DIR/deploy/calor.so"
 start_local_services "$bin"
+export CALOR_API_PID=${pids[-1]}  # the browser tests stop the API to check the app works without it
 "$bin/calor-dev" fund .calor/keys/renter-app.json >/dev/null
 "$bin/calor-dev" address .calor/keys/renter-poor.json >/dev/null  # a wallet with no SOL
 require_free_ports 5173

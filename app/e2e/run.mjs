@@ -202,6 +202,24 @@ await step('the dark theme', async () => {
   await shoot(page, 'catalog-dark');
 });
 
+await step('the API stops mid-session: the app says so and the renter still stops the rental on chain', async () => {
+  await page.getByRole('link', { name: 'GPUs' }).click();
+  await page.getByRole('link', { name: 'Rent H100 PCIe' }).click();
+  await page.getByRole('button', { name: 'Get a quote' }).click();
+  await page.getByRole('button', { name: /Sign and rent/ }).click();
+  await page.waitForURL(/#\/jobs\//);
+  await page.getByTestId('job-state').filter({ hasText: 'running' }).waitFor({ timeout: 90_000 });
+  const rental = (await page.getByText(/^Rental /).innerText()).split(' ')[1];
+  process.kill(Number(process.env.CALOR_API_PID), 'SIGKILL');
+  await page.getByRole('alert').filter({ hasText: 'The API is not answering' }).waitFor({ timeout: 30_000 });
+  await page.getByTestId('chain-state').filter({ hasText: 'running' }).waitFor({ timeout: 15_000 });
+  await shoot(page, 'job-api-down');
+  await page.getByRole('button', { name: 'Stop and settle (on chain)' }).click();
+  await page.getByTestId('chain-state').filter({ hasText: 'settled' }).waitFor({ timeout: 30_000 });
+  const account = await rpc('getAccountInfo', [rental, { encoding: 'base64', commitment: 'confirmed' }]);
+  assert.equal(account.value, null, 'the rental is settled and closed on chain');
+});
+
 await browser.close();
 if (failures > 0) {
   console.log(`${failures} browser test(s) failed`);

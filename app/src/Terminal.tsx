@@ -51,10 +51,14 @@ export function WebTerminal({ job }: { job: string }) {
   async function open() {
     if (!session.wallet || !session.account) return;
     setStatus({ kind: 'signing' });
-    const { data, error, response } = await api.POST('/api/jobs/{id}/access', {
-      params: { path: { id: job } },
-      body: { action: 'terminal' },
-    });
+    let answer;
+    try {
+      answer = await api.POST('/api/jobs/{id}/access', { params: { path: { id: job } }, body: { action: 'terminal' } });
+    } catch (e) {
+      setStatus({ kind: 'closed', reason: `the API is not answering (${(e as Error).message})` });
+      return;
+    }
+    const { data, error, response } = answer;
     if (!data?.url) {
       setStatus({ kind: 'closed', reason: data ? 'the provider gave no terminal address' : problemText(error, response) });
       return;

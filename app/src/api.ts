@@ -21,7 +21,13 @@ export function setAccessToken(token: string | null): void {
   accessToken = token;
 }
 
-export const api = createClient<paths>({ baseUrl: apiBase });
+/** A stalled API must not stall the page: every call gives up after 10 s. */
+const API_TIMEOUT_MS = 10_000;
+
+export const api = createClient<paths>({
+  baseUrl: apiBase,
+  fetch: (request) => fetch(request, { signal: AbortSignal.timeout(API_TIMEOUT_MS) }),
+});
 api.use({
   onRequest({ request }) {
     if (accessToken) request.headers.set('authorization', `Bearer ${accessToken}`);

@@ -14,6 +14,8 @@ async fn pinned_rentals_go_to_their_region_and_none_is_claimed_twice() {
     let mut stack = Stack::new("regions", &[1, 2]).await;
     stack.start_provisioner(0, &ProvisionerOptions::default());
     stack.start_provisioner(1, &ProvisionerOptions::default());
+    stack.wait_serving(0).await;
+    stack.wait_serving(1).await;
     let mut renter = Renter::new(&stack).await;
 
     let to_region_2 = renter.open(&stack, Some(2)).await;
@@ -82,6 +84,9 @@ async fn unpinned_rentals_go_to_the_nearest_region_with_capacity_first() {
     let mut stack = Stack::new("nearest", &[1, 2, 3]).await;
     for i in 0..3 {
         stack.start_provisioner(i, &ProvisionerOptions::default());
+    }
+    for i in 0..3 {
+        stack.wait_serving(i).await;
     }
     let mut renter = Renter::new(&stack).await;
     // a renter in Berlin: Paris first

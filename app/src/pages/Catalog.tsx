@@ -19,7 +19,14 @@ export function Catalog() {
   useEffect(() => {
     let live = true;
     const load = async () => {
-      const { data, error: e, response } = await api.GET('/api/gpus');
+      let answer;
+      try {
+        answer = await api.GET('/api/gpus');
+      } catch (e) {
+        if (live) setError(`the API is not answering (${(e as Error).message})`);
+        return;
+      }
+      const { data, error: e, response } = answer;
       if (!live) return;
       if (data) {
         setCatalog(data);

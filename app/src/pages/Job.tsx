@@ -4,6 +4,7 @@
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 
 import { api, problemText, type Job as JobView } from '../api';
+import { readRental, signAndSend, stateName, stopInstructions } from '../chain';
 import { duration, units, usd, when } from '../format';
 import { useSession } from '../session';
 import { base64, signMessage, signTransaction } from '../wallet';
@@ -25,18 +26,38 @@ export function Job({ id }: { id: string }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [now, setNow] = useState(() => Date.now() / 1000);
+  // what the chain says when the API does not answer (null: settled, the account is closed)
+  const [onChain, setOnChain] = useState<{ state: string } | null | undefined>(undefined);
 
   const load = useCallback(async () => {
-    const { data, error: e, response } = await api.GET('/api/jobs/{id}', { params: { path: { id } } });
+    let answer;
+    try {
+      answer = await api.GET('/api/jobs/{id}', { params: { path: { id } } });
+    } catch (e) {
+      setError(`The API is not answering (${(e as Error).message}): this page reads the chain directly.`);
+      return;
+    }
+    const { data, error: e, response } = answer;
     if (data) {
       setJob(data);
       setError(null);
     } else if (response.status === 404) {
       setError('Not indexed yet: the job appears once its transaction is confirmed.');
     } else {
-      setError(`The API is not answering (${problemText(e, response)}): the job on chain is unaffected.`);
+      setError(`The API is not answering (${problemText(e, response)}): this page reads the chain directly.`);
     }
   }, [id]);
+
+  // the rental's address: from the job, or the page's own id when it is one
+  const rentalAddress = job?.rental ?? (id.includes('-') ? null : id);
+  const apiDown = error !== null && !error.startsWith('Not indexed');
+  useEffect(() => {
+    if (!apiDown || !rentalAddress) return;
+    void readRental(rentalAddress).then(
+      (r) => setOnChain(r ? { state: stateName(r.state) } : null),
+      () => setOnChain(undefined),
+    );
+  }, [apiDown, rentalAddress, now]);
 
   useEffect(() => {
     if (!session.signedIn) return;
@@ -74,8 +95,26 @@ export function Job({ id }: { id: string }) {
     }
   }
 
+  /** Stops a SOL rental with a transaction built here and sent to the RPC node: no API needed. */
+  async function stopOnChain() {
+    if (!session.wallet || !session.account || !rentalAddress) return;
+    setBusy(true);
+    setNotice(null);
+    try {
+      const rental = await readRental(rentalAddress);
+      if (!rental) throw new Error('the rental is already settled');
+      const signature = await signAndSend(session.wallet, session.account, await stopInstructions(rentalAddress, rental));
+      setNotice(`Stopped and settled on chain (transaction ${signature.slice(0, 12)}…): the refund is on its way.`);
+    } catch (e) {
+      setNotice((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
   async function stop() {
     if (!session.wallet || !session.account) return;
+    if (job?.payment === 'sol') return stopOnChain();
     setBusy(true);
     setNotice(null);
     try {
@@ -94,11 +133,27 @@ export function Job({ id }: { id: string }) {
   }
 
   if (!session.signedIn) return <p>Connect a wallet and sign in to see this job.</p>;
-  if (!job) {
+  if (!job || apiDown) {
     return (
       <section aria-labelledby="job-title">
         <h1 id="job-title">Job</h1>
-        <p role="status">{error ?? 'Loading…'}</p>
+        <p role={error ? 'alert' : 'status'} className={error ? 'error' : ''}>
+          {error ?? 'Loading…'}
+        </p>
+        {apiDown && rentalAddress && (
+          <>
+            <p data-testid="chain-state">
+              Rental <code>{rentalAddress}</code>:{' '}
+              {onChain === undefined ? 'reading the chain…' : onChain === null ? 'settled' : onChain.state}
+            </p>
+            {onChain && ['queued', 'provisioning', 'running', 'completed', 'failed', 'cancelled'].includes(onChain.state) && (
+              <button type="button" className="danger" disabled={busy} onClick={() => void stopOnChain()}>
+                {busy ? 'Waiting for the wallet…' : 'Stop and settle (on chain)'}
+              </button>
+            )}
+          </>
+        )}
+        {notice && <p role="status">{notice}</p>}
       </section>
     );
   }

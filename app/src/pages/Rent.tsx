@@ -22,7 +22,10 @@ export function Rent({ gpu }: { gpu: number }) {
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    void api.GET('/api/gpus').then(({ data }) => data && setCatalog(data));
+    api.GET('/api/gpus').then(
+      ({ data }) => data && setCatalog(data),
+      (e: Error) => setError(`the API is not answering (${e.message})`),
+    );
   }, []);
   const model = catalog?.models.find((m) => m.id === gpu);
 
@@ -32,7 +35,9 @@ export function Rent({ gpu }: { gpu: number }) {
   async function quote() {
     setBusy(true);
     setError(null);
-    const { data, error: e, response } = await api.POST('/api/jobs', {
+    let answer;
+    try {
+      answer = await api.POST('/api/jobs', {
       body: {
         gpu,
         hours,
@@ -42,6 +47,12 @@ export function Rent({ gpu }: { gpu: number }) {
         forwardedPorts: [],
       },
     });
+    } catch (e) {
+      setBusy(false);
+      setError(`the API is not answering (${(e as Error).message}): quotes need it`);
+      return;
+    }
+    const { data, error: e, response } = answer;
     setBusy(false);
     if (data) setCreated(data);
     else setError(problemText(e, response));

@@ -481,6 +481,24 @@ impl Stack {
         self.clusters[i].process = Some(process);
     }
 
+    /// Waits until cluster `i`'s provisioner serves HTTP: it has read the chain, sent its first
+    /// heartbeats and is reconciling. Tests that race several clusters for one rental wait for
+    /// all of them, or the slowest to start would lose to a region ranked after it.
+    pub async fn wait_serving(&self, i: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while http_get(self.clusters[i].listen_port, "/healthz")
+            .await
+            .is_none()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "provisioner {i} not serving; log:\n{}",
+                self.log(i)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// A provisioner process for cluster `i` logging to `log_name` in the cluster's directory
     /// (the caller keeps it; dropping it kills it).
     pub fn spawn_provisioner(
