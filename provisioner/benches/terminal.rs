@@ -100,7 +100,7 @@ async fn main() {
     stack.start_provisioner(0, &ProvisionerOptions::default());
     let port = stack.clusters[0].listen_port;
     let mut renter = Renter::new(&stack).await;
-    let rental = renter.running_keyless(&stack, Vec::new()).await;
+    let rental = renter.running(&stack, None, Vec::new()).await;
     wait_ssh_port(&stack.clusters[0], &rental).await;
     let container = container_name(&rental);
     println!(

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use calor::state::ForwardedPort;
 use calor_client::access::{AccessAction, Endpoint};
-use calor_client::accounts::RentalState;
 use calor_client::Pubkey;
 use calor_provisioner::runtime::container_name;
 use serde_json::{json, Value};
@@ -74,8 +73,9 @@ async fn a_keyless_rental_is_reached_by_terminal_jupyter_and_ports_only_with_the
     let port = stack.clusters[0].listen_port;
     let mut renter = Renter::new(&stack).await;
     let rental = renter
-        .running_keyless(
+        .running(
             &stack,
+            None,
             vec![
                 ForwardedPort {
                     port: 8000,
@@ -397,17 +397,7 @@ async fn ssh_rsa_and_ecdsa_rentals_log_in_and_bad_key_lines_are_refused_by_name(
     let mut rentals = Vec::new();
     for (kind, bits) in [("rsa", 3072), ("ecdsa", 256)] {
         let (private, line) = ssh_keygen(&stack.dir.join(format!("id-{kind}")), kind, Some(bits));
-        let mut args = renter.rental_args(1, None, None);
-        args.ssh_public_key = Some(line.clone());
-        let rental = renter.open_args(&stack, args).await.unwrap();
-        stack
-            .wait_rental(
-                &rental,
-                "running",
-                Duration::from_secs(60),
-                is_state(RentalState::Running),
-            )
-            .await;
+        let rental = renter.running(&stack, Some(line.clone()), Vec::new()).await;
         let where_to = status(&stack.clusters[0], &rental).await;
         let ssh_port = where_to["ssh_port"].as_u64().unwrap() as u16;
         assert_eq!(

@@ -892,15 +892,16 @@ impl Renter {
         self.open_args(stack, args).await.expect("open rental")
     }
 
-    /// Opens a one-hour SOL rental with no SSH key and `forwarded_ports`, and waits until it
-    /// runs.
-    pub async fn running_keyless(
+    /// Opens a one-hour SOL rental with `ssh_public_key` (none: reached by the web terminal)
+    /// and `forwarded_ports`, and waits until it runs.
+    pub async fn running(
         &mut self,
         stack: &Stack,
+        ssh_public_key: Option<String>,
         forwarded_ports: Vec<calor::state::ForwardedPort>,
     ) -> Pubkey {
         let mut args = self.rental_args(1, None, None);
-        args.ssh_public_key = None;
+        args.ssh_public_key = ssh_public_key;
         args.forwarded_ports = forwarded_ports;
         let rental = self.open_args(stack, args).await.expect("open rental");
         stack
