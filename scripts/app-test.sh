@@ -3,7 +3,8 @@
 # type check and build, then the browser tests (app/e2e/run.mjs, Debian's Chromium) against the
 # real local stack: local chain with the program, provisioner on Podman, API, the built app
 # served by `vite preview` on 127.0.0.1:5173. Expects the workspace and the program built and
-# the local tools prepared (scripts/test.sh does both first).
+# the local tools prepared (scripts/test.sh does both first). With --bench it prints the app's
+# figures instead (app/e2e/bench.mjs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/local-tools.sh
@@ -33,5 +34,9 @@ require_free_ports 5173
 (cd app && exec node_modules/.bin/vite preview --strictPort > ../.calor/app.log 2>&1) &
 pids+=($!)
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:5173/ >/dev/null && break; sleep 0.1; done
-CALOR_E2E_KEY=.calor/keys/renter-app.json CALOR_E2E_POOR_KEY=.calor/keys/renter-poor.json \
-  node app/e2e/run.mjs
+if [[ "${1:-}" == "--bench" ]]; then
+  CALOR_E2E_KEY=.calor/keys/renter-app.json node app/e2e/bench.mjs
+else
+  CALOR_E2E_KEY=.calor/keys/renter-app.json CALOR_E2E_POOR_KEY=.calor/keys/renter-poor.json \
+    node app/e2e/run.mjs
+fi

@@ -429,18 +429,20 @@ impl Jobs {
 
     /// Rentals of `wallet` open on the chain now, and how many it may have.
     pub async fn quota(&self, wallet: &Pubkey) -> Result<(u32, u32, String), JobError> {
-        let open = {
+        let is_open = |r: &Rental| {
+            r.renter == *wallet
+                && matches!(
+                    r.state(),
+                    RentalState::Queued | RentalState::Provisioning | RentalState::Running
+                )
+        };
+        let candidates: Vec<Pubkey> = {
             let view = self.market.view().await;
             view.rentals
-                .values()
-                .filter(|r| {
-                    r.renter == *wallet
-                        && matches!(
-                            r.state(),
-                            RentalState::Queued | RentalState::Provisioning | RentalState::Running
-                        )
-                })
-                .count() as u32
+                .iter()
+                .filter(|(_, r)| is_open(r))
+                .map(|(address, _)| *address)
+                .collect()
         };
         let snapshot = self.market.snapshot();
         let tier = match (
@@ -473,6 +475,24 @@ impl Jobs {
             "stake tier {tier} and {completed} completed jobs give {limit}: each stake priority tier adds {}, every {} completed jobs add one, up to {}",
             q.per_tier, q.completed_per_slot, q.max
         );
+        // The view learns of a rental's closing only at its next resync (`programSubscribe`
+        // does not report an account leaving the program): before refusing, ask the chain
+        // about each rental the view still counts.
+        let mut open = candidates.len() as u32;
+        if open >= limit {
+            open = 0;
+            for address in &candidates {
+                if self
+                    .market
+                    .chain
+                    .account::<Rental>(address)
+                    .await?
+                    .is_some_and(|r| is_open(&r))
+                {
+                    open += 1;
+                }
+            }
+        }
         Ok((open, limit, how))
     }
 

@@ -427,6 +427,15 @@ async fn flow(backing: Backing) {
         .await;
     assert_eq!(reply.problem(409), "not_stoppable");
 
+    // The quota is free again at once: the settled rental no longer counts, although the API's
+    // chain view drops it only at its next resync (a closing is not notified). The quota is
+    // checked first; the next check finds the node offline (its heartbeat is 30 minutes old
+    // on the moved clock).
+    let reply = api
+        .call("POST", "/api/jobs", Some(&token), Some(&body.to_string()))
+        .await;
+    assert_eq!(reply.problem(409), "no_capacity");
+
     // The network counts it.
     let network = api.call("GET", "/api/network", None, None).await.json();
     assert_eq!(network["rentalsByState"]["completed"], 1, "{network}");
