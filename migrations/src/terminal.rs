@@ -14,8 +14,39 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tokio_tungstenite::tungstenite::Message;
 
+/// An access message for `action` on `rental` at `endpoint` naming `renter`, signed by
+/// `signer` (the renter's key; another one only to test refusals), issued `issued_ago` seconds
+/// ago and valid for `validity` seconds: the text and its base58 signature.
+pub fn sign_access(
+    signer: &Keypair,
+    renter: &Pubkey,
+    endpoint: &Endpoint,
+    rental: &Pubkey,
+    action: AccessAction,
+    issued_ago: i64,
+    validity: i64,
+) -> (String, String) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let issued_at = now - issued_ago;
+    let text = AccessRequest {
+        endpoint: endpoint.clone(),
+        renter: *renter,
+        rental: *rental,
+        action,
+        // base58 of a fresh key: 24 random letters and digits
+        nonce: Keypair::new().pubkey().to_string()[..24].to_string(),
+        issued_at,
+        expires_at: issued_at + validity,
+    }
+    .text();
+    let signature = signer.sign_message(text.as_bytes()).to_string();
+    (text, signature)
+}
+
 /// The access message for `action` on `rental` at the provisioner `endpoint`, signed by
-/// `wallet`: `{"message", "signature"}`.
+/// `wallet` now and valid two minutes: `{"message", "signature"}`.
 pub fn signed_access(
     wallet: &Keypair,
     endpoint: &str,
@@ -24,21 +55,16 @@ pub fn signed_access(
 ) -> Result<Value> {
     let endpoint = Endpoint::from_url(endpoint)
         .with_context(|| format!("{endpoint:?} is not an http(s) URL"))?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs() as i64;
-    let text = AccessRequest {
-        endpoint,
-        renter: wallet.pubkey(),
-        rental: *rental,
+    let validity = MAX_VALIDITY_SECS.min(120);
+    let (text, signature) = sign_access(
+        wallet,
+        &wallet.pubkey(),
+        &endpoint,
+        rental,
         action,
-        // base58 of a fresh key: 24 random letters and digits
-        nonce: Keypair::new().pubkey().to_string()[..24].to_string(),
-        issued_at: now,
-        expires_at: now + MAX_VALIDITY_SECS.min(120),
-    }
-    .text();
-    let signature = wallet.sign_message(text.as_bytes()).to_string();
+        0,
+        validity,
+    );
     Ok(json!({ "message": text, "signature": signature }))
 }
 

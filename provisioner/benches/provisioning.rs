@@ -84,7 +84,7 @@ async fn raw_engine_ms(image: &str) -> f64 {
     // the same work the provisioner has the engine do: network, workspace, container, start
     let started = Instant::now();
     let instance = engine.ensure(&spec).await.expect("create + start");
-    let port = instance.ssh_port.expect("published port");
+    let port = instance.ssh_port().expect("published port");
     while !ssh_ready("127.0.0.1", port, Duration::from_secs(2)).await {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

@@ -272,7 +272,7 @@ impl<R: Runtime + 'static> Controller<R> {
         {
             let mut ports = self.ports.lock().expect("ports lock");
             for i in &instances {
-                if let Some(port) = i.ssh_port {
+                if let Some(port) = i.ssh_port() {
                     ports.entry(i.rental).or_insert(port);
                 }
             }
@@ -814,7 +814,7 @@ impl<R: Runtime + 'static> Controller<R> {
             }
         }
         let host = probe_host(&self.cluster.ssh_bind_ip);
-        let port = instance.ssh_port.unwrap_or_default();
+        let port = instance.ssh_port().unwrap_or_default();
         // Probe until the provisioning timeout at the latest, so that a silent instance fails
         // in time rather than one probe window later.
         let left = Duration::from_secs(
@@ -1176,7 +1176,7 @@ impl<R: Runtime + 'static> Controller<R> {
         let address = node.current_rental;
         match self.runtime.inspect(&address).await {
             Ok(Some(i)) if i.running => {
-                let port = i.ssh_port.unwrap_or_default();
+                let port = i.ssh_port().unwrap_or_default();
                 let host = probe_host(&self.cluster.ssh_bind_ip);
                 if ssh_ready(&host, port, Duration::from_secs(2)).await {
                     None
@@ -1197,7 +1197,7 @@ impl<R: Runtime + 'static> Controller<R> {
     /// Where a renter connects to a rental's instance, if it runs here.
     pub async fn endpoint(&self, rental: &Pubkey) -> Option<(String, u16)> {
         let instances = self.instances.read().await;
-        let port = instances.get(rental)?.ssh_port?;
+        let port = instances.get(rental)?.ssh_port()?;
         Some((self.cluster.public_host.clone(), port))
     }
 

@@ -534,7 +534,6 @@ impl Engine {
         }
         let mut rest = Vec::new();
         let _ = tokio::time::timeout(Duration::from_secs(2), async {
-            use tokio::io::AsyncReadExt;
             let mut buf = [0u8; 4096];
             while let Ok(n) = stream.read(&mut buf).await {
                 if n == 0 || rest.len() > 16 * 1024 {

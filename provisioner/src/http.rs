@@ -212,12 +212,13 @@ async fn rental<R: Runtime + 'static>(
         return bad_address();
     };
     let Some(state) = app.controller.rental(&rental).await else {
-        return refusal(StatusCode::NOT_FOUND, "unknown_rental", "unknown rental");
+        let why = Unreachable::UnknownRental;
+        return refusal(StatusCode::NOT_FOUND, why.code(), why.reason());
     };
     let host = app.controller.cluster.public_host.clone();
     let instance = app.controller.instance(&rental).await;
     let port = |inside: u16| instance.as_ref().and_then(|i| i.host_port(inside));
-    let ssh_port = instance.as_ref().and_then(|i| i.ssh_port);
+    let ssh_port = instance.as_ref().and_then(|i| i.ssh_port());
     let forwarded: Vec<_> = state
         .forwarded_ports()
         .map(|p| {
@@ -272,18 +273,41 @@ async fn terminal_socket<R: Runtime + 'static>(
         .on_upgrade(move |socket| terminal::run(app, rental, socket))
 }
 
-/// Why a rental cannot be reached here now, if it cannot: its renter otherwise. A rental whose
-/// `start` was just recorded may still show Provisioning here for a moment (the view follows
-/// the chain's notifications): that wait is allowed for.
+/// Why a rental's instance cannot be reached here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreachable {
+    UnknownRental,
+    NotRunningHere,
+}
+
+impl Unreachable {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::UnknownRental => "unknown_rental",
+            Self::NotRunningHere => "not_running_here",
+        }
+    }
+
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::UnknownRental => "unknown rental",
+            Self::NotRunningHere => "the rental is not running on this provider",
+        }
+    }
+}
+
+/// The rental's renter if its instance can be reached here now. A rental whose `start` was
+/// just recorded may still show Provisioning here for a moment (the view follows the chain's
+/// notifications): that wait is allowed for.
 pub async fn reachable_renter<R: Runtime + 'static>(
     app: &App<R>,
     rental: &Pubkey,
-) -> Result<Pubkey, (&'static str, &'static str)> {
+) -> Result<Pubkey, Unreachable> {
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {
         let state = app.controller.rental(rental).await;
         let Some(state) = state else {
-            return Err(("unknown_rental", "unknown rental"));
+            return Err(Unreachable::UnknownRental);
         };
         let running_here = app
             .controller
@@ -297,12 +321,7 @@ pub async fn reachable_renter<R: Runtime + 'static>(
             {
                 tokio::time::sleep(Duration::from_millis(100)).await
             }
-            _ => {
-                return Err((
-                    "not_running_here",
-                    "the rental is not running on this provider",
-                ))
-            }
+            _ => return Err(Unreachable::NotRunningHere),
         }
     }
 }
@@ -380,10 +399,13 @@ async fn jupyter_secret<R: Runtime + 'static>(
     };
     let renter = match reachable_renter(app, &rental).await {
         Ok(r) => r,
-        Err(("unknown_rental", why)) => {
-            return refusal(StatusCode::NOT_FOUND, "unknown_rental", why)
+        Err(why) => {
+            let status = match why {
+                Unreachable::UnknownRental => StatusCode::NOT_FOUND,
+                Unreachable::NotRunningHere => StatusCode::CONFLICT,
+            };
+            return refusal(status, why.code(), why.reason());
         }
-        Err((code, why)) => return refusal(StatusCode::CONFLICT, code, why),
     };
     if let Err(e) = app
         .access

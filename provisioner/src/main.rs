@@ -267,19 +267,18 @@ async fn main() -> Result<()> {
         shutdown: stop_rx.clone(),
     });
     // Terminal shells left by a previous process (a crash leaves its sessions' shells running):
-    // no session of this process exists yet, so every one found is hung up.
-    for instance in controller
+    // no session of this process exists yet, so every one found is hung up, all instances at once.
+    let instances = controller
         .runtime
         .list(&controller.cluster.cluster_id)
         .await
-        .unwrap_or_default()
-    {
-        if instance.running {
-            if let Err(e) = controller.runtime.hang_up_all(&instance.rental).await {
-                tracing::warn!(rental = %instance.rental, error = %e, "left-over terminal shells not hung up");
-            }
+        .unwrap_or_default();
+    futures_util::future::join_all(instances.iter().filter(|i| i.running).map(|i| async {
+        if let Err(e) = controller.runtime.hang_up_all(&i.rental).await {
+            tracing::warn!(rental = %i.rental, error = %e, "left-over terminal shells not hung up");
         }
-    }
+    }))
+    .await;
     // Not in `tasks`: on shutdown it closes terminal sessions with a reason before exiting.
     let server = tokio::spawn(http::serve(listener, app, Duration::from_secs(3)));
 

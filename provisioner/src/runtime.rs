@@ -174,12 +174,16 @@ pub struct Instance {
     /// The engine's word for its state (`running`, `exited`, Podman's `stopped`, …).
     pub state: String,
     pub running: bool,
-    pub ssh_port: Option<u16>,
     /// Published TCP ports: (container port, host port), SSH included.
     pub published: Vec<(u16, u16)>,
 }
 
 impl Instance {
+    /// The host port SSH is published on.
+    pub fn ssh_port(&self) -> Option<u16> {
+        self.host_port(22)
+    }
+
     /// The host port `container_port` is published on.
     pub fn host_port(&self, container_port: u16) -> Option<u16> {
         self.published
@@ -338,7 +342,6 @@ fn instance_of(rental: Pubkey, details: &ContainerDetails) -> Instance {
             Some((inside, outside))
         })
         .collect();
-    let ssh_port = published.iter().find(|(i, _)| *i == 22).map(|(_, o)| *o);
     Instance {
         rental,
         node: labels.get(LABEL_NODE).and_then(|n| n.parse().ok()),
@@ -347,7 +350,6 @@ fn instance_of(rental: Pubkey, details: &ContainerDetails) -> Instance {
         container_id: details.id.clone(),
         state: details.state.status.clone(),
         running: details.state.running,
-        ssh_port,
         published,
     }
 }
@@ -522,7 +524,6 @@ impl Runtime for DockerRuntime {
                 .iter()
                 .filter_map(|p| Some((p.private_port, p.public_port?)))
                 .collect();
-            let ssh_port = published.iter().find(|(i, _)| *i == 22).map(|(_, o)| *o);
             instances.push(Instance {
                 rental,
                 node: labels.get(LABEL_NODE).and_then(|n| n.parse().ok()),
@@ -531,7 +532,6 @@ impl Runtime for DockerRuntime {
                 container_id: summary.id,
                 running: summary.state == "running",
                 state: summary.state,
-                ssh_port,
                 published,
             });
         }

@@ -26,7 +26,7 @@ use calor_client::Pubkey;
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::http::{access_refusal, reachable_renter, App, SignedAccess};
+use crate::http::{access_refusal, reachable_renter, App, SignedAccess, Unreachable};
 use crate::runtime::Runtime;
 
 pub const AUTH_WINDOW: Duration = Duration::from_secs(10);
@@ -180,8 +180,12 @@ pub async fn run<R: Runtime + 'static>(app: Arc<App<R>>, rental: Pubkey, mut soc
     };
     let renter = match reachable_renter(&app, &rental).await {
         Ok(r) => r,
-        Err(("unknown_rental", why)) => return close(socket, CLOSE_UNKNOWN_RENTAL, why).await,
-        Err((_, why)) => return close(socket, CLOSE_NOT_RUNNING, why).await,
+        Err(why @ Unreachable::UnknownRental) => {
+            return close(socket, CLOSE_UNKNOWN_RENTAL, why.reason()).await
+        }
+        Err(why @ Unreachable::NotRunningHere) => {
+            return close(socket, CLOSE_NOT_RUNNING, why.reason()).await
+        }
     };
     if let Err(e) = app
         .access

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 use std::time::{Duration, Instant};
 
-use calor_client::access::{AccessAction, AccessRequest, Endpoint};
+use calor_client::access::{AccessAction, Endpoint};
 use calor_client::Pubkey;
 use futures_util::{SinkExt, StreamExt};
 use solana_keypair::Keypair;
@@ -15,49 +15,12 @@ use tokio_tungstenite::tungstenite::Message;
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-/// A fresh nonce: letters and digits only.
-pub fn nonce() -> String {
-    Keypair::new().pubkey().to_string()[..24].to_string()
-}
-
 /// The provisioner at `port` as access messages name it (its default public URL).
 pub fn endpoint(port: u16) -> Endpoint {
     Endpoint::from_url(&format!("http://127.0.0.1:{port}")).unwrap()
 }
 
-/// An access message for `rental` at `endpoint` naming `renter`, signed by `signer` (the
-/// renter's key, or another to test refusals), issued `issued_ago` seconds ago and valid for
-/// `validity` seconds: (text, base58 signature).
-pub fn signed_as(
-    signer: &Keypair,
-    renter: &Pubkey,
-    endpoint: &Endpoint,
-    rental: &Pubkey,
-    action: AccessAction,
-    issued_ago: i64,
-    validity: i64,
-) -> (String, String) {
-    let issued_at = unix_now() - issued_ago;
-    let text = AccessRequest {
-        endpoint: endpoint.clone(),
-        renter: *renter,
-        rental: *rental,
-        action,
-        nonce: nonce(),
-        issued_at,
-        expires_at: issued_at + validity,
-    }
-    .text();
-    let signature = signer.sign_message(text.as_bytes()).to_string();
-    (text, signature)
-}
+pub use calor_migrations::terminal::sign_access as signed_as;
 
 /// The renter's own fresh, two-minute message.
 pub fn signed(
