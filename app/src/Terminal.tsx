@@ -4,13 +4,11 @@
 // (with a new signature: an access message opens once).
 import '@xterm/xterm/css/xterm.css';
 
-import { getBase58Decoder } from '@solana/kit';
 import { Terminal as XTerm } from '@xterm/xterm';
 import { useEffect, useRef, useState } from 'react';
 
-import { api, problemText } from './api';
+import { signedAccess, type SignedAccess } from './access';
 import { useSession } from './session';
-import { signMessage } from './wallet';
 
 type Status = {
   kind: 'idle' | 'signing' | 'connecting' | 'open' | 'closed' | 'reconnecting';
@@ -51,22 +49,9 @@ export function WebTerminal({ job }: { job: string }) {
   async function open() {
     if (!session.wallet || !session.account) return;
     setStatus({ kind: 'signing' });
-    let answer;
+    let access: SignedAccess;
     try {
-      answer = await api.POST('/api/jobs/{id}/access', { params: { path: { id: job } }, body: { action: 'terminal' } });
-    } catch (e) {
-      setStatus({ kind: 'closed', reason: `the API is not answering (${(e as Error).message})` });
-      return;
-    }
-    const { data, error, response } = answer;
-    if (!data?.url) {
-      setStatus({ kind: 'closed', reason: data ? 'the provider gave no terminal address' : problemText(error, response) });
-      return;
-    }
-    let signature: string;
-    try {
-      const signed = await signMessage(session.wallet, session.account, new TextEncoder().encode(data.message));
-      signature = getBase58Decoder().decode(signed.signature);
+      access = await signedAccess(session.wallet, session.account, job, 'terminal');
     } catch (e) {
       setStatus({ kind: 'closed', reason: (e as Error).message });
       return;
@@ -77,11 +62,19 @@ export function WebTerminal({ job }: { job: string }) {
     }
     const xterm = term.current!;
     setStatus({ kind: 'connecting' });
-    const ws = new WebSocket(data.url);
+    const ws = new WebSocket(access.url);
     ws.binaryType = 'arraybuffer';
     socket.current = ws;
     ws.onopen = () =>
-      ws.send(JSON.stringify({ type: 'auth', message: data.message, signature, cols: xterm.cols, rows: xterm.rows }));
+      ws.send(
+        JSON.stringify({
+          type: 'auth',
+          message: access.message,
+          signature: access.signature,
+          cols: xterm.cols,
+          rows: xterm.rows,
+        }),
+      );
     ws.onmessage = (event) => {
       if (typeof event.data === 'string') {
         if (JSON.parse(event.data).type === 'ready') {

@@ -24,10 +24,28 @@ export function setAccessToken(token: string | null): void {
 /** A stalled API must not stall the page: every call gives up after 10 s. */
 const API_TIMEOUT_MS = 10_000;
 
-export const api = createClient<paths>({
-  baseUrl: apiBase,
-  fetch: (request) => fetch(request, { signal: AbortSignal.timeout(API_TIMEOUT_MS) }),
-});
+/**
+ * The API's answer, or, when it does not answer at all (refused, dropped, timed out), a 503
+ * problem saying so: every caller handles one shape, and none has to catch.
+ */
+async function fetchOrProblem(request: Request): Promise<Response> {
+  try {
+    return await fetch(request, { signal: AbortSignal.timeout(API_TIMEOUT_MS) });
+  } catch (e) {
+    const problem = {
+      title: 'API unreachable',
+      status: 503,
+      code: 'api_unreachable',
+      detail: `the API is not answering (${(e as Error).message})`,
+    };
+    return new Response(JSON.stringify(problem), {
+      status: 503,
+      headers: { 'content-type': 'application/problem+json' },
+    });
+  }
+}
+
+export const api = createClient<paths>({ baseUrl: apiBase, fetch: fetchOrProblem });
 api.use({
   onRequest({ request }) {
     if (accessToken) request.headers.set('authorization', `Bearer ${accessToken}`);

@@ -3,10 +3,10 @@
 import { useEffect, useMemo, useState } from 'react';
 
 import { api, problemText, type GpuCatalog, type GpuModelView } from '../api';
+import { usd } from '../format';
 
 type SortKey = 'name' | 'vramGb' | 'fp16Tflops' | 'idleNodes' | 'rate';
 
-const usd = (n: number | null | undefined) => (n == null ? '—' : `$${n.toFixed(2)}`);
 
 export function Catalog() {
   const [catalog, setCatalog] = useState<GpuCatalog | null>(null);
@@ -19,14 +19,7 @@ export function Catalog() {
   useEffect(() => {
     let live = true;
     const load = async () => {
-      let answer;
-      try {
-        answer = await api.GET('/api/gpus');
-      } catch (e) {
-        if (live) setError(`the API is not answering (${(e as Error).message})`);
-        return;
-      }
-      const { data, error: e, response } = answer;
+      const { data, error: e, response } = await api.GET('/api/gpus');
       if (!live) return;
       if (data) {
         setCatalog(data);

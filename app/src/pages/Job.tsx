@@ -3,11 +3,12 @@
 // Stop, and the settlement: what the provider was paid, the fee, the burn and the refund.
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 
+import { signedAccess } from '../access';
 import { api, problemText, type Job as JobView } from '../api';
 import { readRental, signAndSend, stateName, stopInstructions } from '../chain';
 import { duration, units, usd, when } from '../format';
 import { useSession } from '../session';
-import { base64, signMessage, signTransaction } from '../wallet';
+import { base64, signTransaction } from '../wallet';
 
 // xterm is most of the app's weight: it loads when a running job is shown
 const WebTerminal = lazy(() => import('../Terminal').then((m) => ({ default: m.WebTerminal })));
@@ -30,21 +31,14 @@ export function Job({ id }: { id: string }) {
   const [onChain, setOnChain] = useState<{ state: string } | null | undefined>(undefined);
 
   const load = useCallback(async () => {
-    let answer;
-    try {
-      answer = await api.GET('/api/jobs/{id}', { params: { path: { id } } });
-    } catch (e) {
-      setError(`The API is not answering (${(e as Error).message}): this page reads the chain directly.`);
-      return;
-    }
-    const { data, error: e, response } = answer;
+    const { data, error: e, response } = await api.GET('/api/jobs/{id}', { params: { path: { id } } });
     if (data) {
       setJob(data);
       setError(null);
     } else if (response.status === 404) {
       setError('Not indexed yet: the job appears once its transaction is confirmed.');
     } else {
-      setError(`The API is not answering (${problemText(e, response)}): this page reads the chain directly.`);
+      setError(`${problemText(e, response)}: this page reads the chain directly.`);
     }
   }, [id]);
 
@@ -74,17 +68,11 @@ export function Job({ id }: { id: string }) {
     if (!session.wallet || !session.account) return;
     setNotice(null);
     try {
-      const { data, error: e, response } = await api.POST('/api/jobs/{id}/access', {
-        params: { path: { id } },
-        body: { action: 'jupyter' },
-      });
-      if (!data?.url) throw new Error(data ? 'the provider gave no Jupyter address' : problemText(e, response));
-      const signed = await signMessage(session.wallet, session.account, new TextEncoder().encode(data.message));
-      const { getBase58Decoder } = await import('@solana/kit');
-      const answer = await fetch(data.url, {
+      const access = await signedAccess(session.wallet, session.account, id, 'jupyter');
+      const answer = await fetch(access.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ message: data.message, signature: getBase58Decoder().decode(signed.signature) }),
+        body: JSON.stringify({ message: access.message, signature: access.signature }),
       });
       const body = (await answer.json()) as { url?: string; error?: string };
       if (!body.url) throw new Error(body.error ?? `the provider answered ${answer.status}`);

@@ -16,14 +16,9 @@ export function Jobs() {
     if (!signedIn) return;
     let live = true;
     void (async () => {
-      let answer;
-      try {
-        answer = await api.GET('/api/jobs', { params: { query: status === 'all' ? {} : { status } } });
-      } catch (e) {
-        if (live) setError(`The API is not answering (${(e as Error).message}).`);
-        return;
-      }
-      const { data, error: e, response } = answer;
+      const { data, error: e, response } = await api.GET('/api/jobs', {
+        params: { query: status === 'all' ? {} : { status } },
+      });
       if (!live) return;
       if (data) setPage(data);
       else setError(problemText(e, response));

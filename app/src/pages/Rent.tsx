@@ -22,9 +22,8 @@ export function Rent({ gpu }: { gpu: number }) {
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    api.GET('/api/gpus').then(
-      ({ data }) => data && setCatalog(data),
-      (e: Error) => setError(`the API is not answering (${e.message})`),
+    void api.GET('/api/gpus').then(({ data, error: e, response }) =>
+      data ? setCatalog(data) : setError(problemText(e, response)),
     );
   }, []);
   const model = catalog?.models.find((m) => m.id === gpu);
@@ -35,9 +34,7 @@ export function Rent({ gpu }: { gpu: number }) {
   async function quote() {
     setBusy(true);
     setError(null);
-    let answer;
-    try {
-      answer = await api.POST('/api/jobs', {
+    const { data, error: e, response } = await api.POST('/api/jobs', {
       body: {
         gpu,
         hours,
@@ -47,12 +44,6 @@ export function Rent({ gpu }: { gpu: number }) {
         forwardedPorts: [],
       },
     });
-    } catch (e) {
-      setBusy(false);
-      setError(`the API is not answering (${(e as Error).message}): quotes need it`);
-      return;
-    }
-    const { data, error: e, response } = answer;
     setBusy(false);
     if (data) setCreated(data);
     else setError(problemText(e, response));
