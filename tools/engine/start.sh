@@ -20,8 +20,25 @@ cd "$(dirname "$sock")"
 nohup podman --runtime /usr/bin/runc --cgroup-manager cgroupfs \
   system service --time=0 "unix://$sock" >"${sock%.sock}.log" 2>&1 &
 echo $! > "$pidfile"
+# A machine restarted or restored under running instances leaves the engine recording them as
+# running with their monitors (conmon) gone. Their port rules stay and shadow the same host
+# ports when a new instance gets them (its SSH then refuses connections), so they are removed
+# with their networks and volumes before anything uses the engine.
+remove_stale_instances() {
+  local podman=(podman --runtime /usr/bin/runc --cgroup-manager cgroupfs) id conmon
+  for id in $("${podman[@]}" ps -q --no-trunc --filter label=calor.rental); do
+    conmon=$("${podman[@]}" inspect --format '{{.State.ConmonPid}}' "$id" 2>/dev/null || echo 0)
+    if ! grep -qs -- "$id" "/proc/$conmon/cmdline"; then
+      echo "engine: removing instance $id (its monitor is gone)" >&2
+      "${podman[@]}" rm -f -t 0 "$id" >/dev/null 2>&1 || true
+    fi
+  done
+  "${podman[@]}" network prune -f --filter label=calor.rental >/dev/null 2>&1 || true
+  "${podman[@]}" volume prune -f --filter label=calor.rental >/dev/null 2>&1 || true
+}
 for _ in $(seq 1 100); do
   if curl -sf --unix-socket "$sock" http://d/v1.41/_ping >/dev/null 2>&1; then
+    remove_stale_instances
     echo "unix://$sock"; exit 0
   fi
   sleep 0.1

@@ -316,6 +316,16 @@ impl Drop for Stack {
             let _ = std::fs::remove_dir_all(&self.dir);
             return;
         }
+        // CI keeps only the test output: the end of each provisioner's log goes there.
+        for i in 0..self.clusters.len() {
+            let log = self.log(i);
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = lines[lines.len().saturating_sub(80)..].join("\n");
+            eprintln!(
+                "--- provisioner {i}: last lines of {}/provisioner.log ---\n{tail}",
+                self.clusters[i].dir.display()
+            );
+        }
         let providers: Vec<String> = self
             .clusters
             .iter()
