@@ -689,13 +689,18 @@ impl<R: Runtime + 'static> Controller<R> {
         Ok(key)
     }
 
-    /// The rental's SSH port: the one it already has, else the first free one of the range.
-    fn ssh_port(&self, rental: Pubkey) -> Result<u16, StepError> {
+    /// The rental's SSH port: the one it already has, else the first one of the range that
+    /// no instance of ours holds, no container on the engine publishes and nothing listens on.
+    async fn ssh_port(&self, rental: Pubkey) -> Result<u16, StepError> {
+        if let Some(port) = self.ports.lock().expect("ports lock").get(&rental) {
+            return Ok(*port);
+        }
+        let published = self.runtime.published_host_ports().await?;
         let mut ports = self.ports.lock().expect("ports lock");
         if let Some(port) = ports.get(&rental) {
             return Ok(*port);
         }
-        let in_use: HashSet<u16> = ports.values().copied().collect();
+        let in_use: HashSet<u16> = ports.values().copied().chain(published).collect();
         let (first, last) = self.cluster.ssh_ports;
         let port = free_ssh_port((first, last), &self.cluster.ssh_bind_ip, &in_use)
             .ok_or(StepError::NoPort(first, last))?;
@@ -732,7 +737,7 @@ impl<R: Runtime + 'static> Controller<R> {
             gpu_uuids: n.gpus.clone(),
             gpu_attach: self.cluster.gpu_attach,
             ssh_bind_ip: self.cluster.ssh_bind_ip.clone(),
-            ssh_port: self.ssh_port(rental)?,
+            ssh_port: self.ssh_port(rental).await?,
             forwarded_ports: state.forwarded_ports().map(|p| p.port).collect(),
             jupyter_token: self.jupyter_token(&rental),
             share: n.share.clone(),

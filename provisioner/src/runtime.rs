@@ -377,6 +377,12 @@ pub trait Runtime: Send + Sync {
         &self,
         rental: &Pubkey,
     ) -> impl std::future::Future<Output = Result<Option<Instance>, RuntimeError>> + Send;
+    /// Host ports that any container on the engine publishes, ours or not. A port can be
+    /// published without a listener (Docker without its userland proxy, or a container whose
+    /// monitor died): its forwarding rule would shadow an instance given the same port.
+    fn published_host_ports(
+        &self,
+    ) -> impl std::future::Future<Output = Result<HashSet<u16>, RuntimeError>> + Send;
     /// Makes the instance exist and run: network, workspace, container, start.
     fn ensure(
         &self,
@@ -536,6 +542,17 @@ impl Runtime for DockerRuntime {
             });
         }
         Ok(instances)
+    }
+
+    async fn published_host_ports(&self) -> Result<HashSet<u16>, RuntimeError> {
+        Ok(self
+            .engine
+            .list_containers(&[])
+            .await?
+            .into_iter()
+            .flat_map(|c| c.ports.unwrap_or_default())
+            .filter_map(|p| p.public_port)
+            .collect())
     }
 
     async fn inspect(&self, rental: &Pubkey) -> Result<Option<Instance>, RuntimeError> {

@@ -375,6 +375,45 @@ async fn a_silently_stalled_websocket_is_reopened() {
     stack.assert_clean().await;
 }
 
+/// A host port that another container publishes is never given to an instance, even with
+/// nothing listening on it (here a container created and not started; elsewhere Docker without
+/// its userland proxy, or a container whose monitor died): the engine's forwarding rule for it
+/// would shadow the instance's SSH, which would then refuse every connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_another_container_publishes_is_not_given_to_an_instance() {
+    let mut stack = Stack::new("published", &[1]).await;
+    let free = |port: &u16| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok();
+    let taken = (40_000..45_000u16)
+        .find(free)
+        .expect("a free port in the SSH range");
+    let foreign = format!("foreign-{}", std::process::id());
+    let body = serde_json::json!({
+        "Image": tools().image,
+        "Cmd": ["sleep", "600"],
+        "ExposedPorts": { "22/tcp": {} },
+        "HostConfig": {
+            "PortBindings": { "22/tcp": [{ "HostIp": "127.0.0.1", "HostPort": taken.to_string() }] }
+        },
+    });
+    engine().create_container(&foreign, &body).await.unwrap();
+    assert!(
+        free(&taken),
+        "created, not started: nothing listens on {taken}"
+    );
+
+    let (_renter, rental) = stack.one_running_rental().await;
+    let port = wait_ssh_port(&stack.clusters[0], &rental).await;
+    engine().remove_container(&foreign).await.unwrap();
+    assert_ne!(
+        port, taken,
+        "the instance got the port another container publishes"
+    );
+    let r = stack.rental(&rental).await.unwrap();
+    stack.time_travel(r.ends_at + 1).await;
+    stack.wait_rental(&rental, "settled", WAIT, is_gone).await;
+    stack.assert_clean().await;
+}
+
 /// Stops an instance from outside, as a crash would. Podman can refuse a stop that races the
 /// container's own state change ("container state improper", 500): that is retried.
 async fn stop_instance(name: &str) {
