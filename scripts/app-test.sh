@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The web app's checks: its generated clients are current (program IDL, API description), the
-# type check and build, then the browser tests (app/e2e/run.mjs, Debian's Chromium) against the
-# real local stack: local chain with the program, provisioner on Podman, API, the built app
-# served by `vite preview` on 127.0.0.1:5173. Expects the workspace and the program built and
+# type check and build, the unit tests (vitest, on the program's test vectors), then the
+# browser tests (app/e2e/run.mjs, Debian's Chromium) against the real local stack: local
+# chain with the program, provisioner on Podman, API, the built app served by `vite preview`
+# on 127.0.0.1:5173. Expects the workspace and the program built and
 # the local tools prepared (scripts/test.sh does both first). With --bench it prints the app's
 # figures instead (app/e2e/bench.mjs).
 set -euo pipefail
@@ -22,6 +23,8 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 npm --prefix app ci --no-audit --no-fund --loglevel=error
 npm --prefix app run --silent codegen:check
 npm --prefix app run --silent build
+# the quote and the SSH key check against the program's own answers (tests/vectors/app.json)
+npm --prefix app run --silent test
 
 pids=()
 trap stop_started EXIT

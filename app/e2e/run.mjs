@@ -113,9 +113,23 @@ async function rpc(method, params) {
 }
 
 await step('rent with SOL until running: quote, the wallet signs, the provider starts it', async () => {
+  // quoted and built in the browser, sent to the RPC node: the API neither builds nor relays it
+  const apiWrites = [];
+  const watch = (request) => {
+    if (request.method() === 'POST' && /\/api\/(jobs|tx)$/.test(new URL(request.url()).pathname)) apiWrites.push(request.url());
+  };
+  page.on('request', watch);
   await page.getByRole('link', { name: 'GPUs' }).click();
   await page.getByRole('link', { name: 'Rent H100 PCIe' }).click();
   await page.getByRole('heading', { name: /Rent H100 PCIe/ }).waitFor();
+  // a key the program would refuse is named on the form, before any quote or signature
+  const key = page.getByLabel(/SSH public key/);
+  await key.fill('no-pty ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFkfZAkyX+WGQUzcXyMISyhorGgJsOwABAxq9HwvE0K/ me');
+  await page.getByRole('alert').filter({ hasText: /would be refused: not an ssh-ed25519/ }).waitFor();
+  assert.ok(await page.getByRole('button', { name: 'Get a quote' }).isDisabled(), 'no quote for a refused key');
+  await key.fill('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFkfZAkyX+WGQUzcXyMISyhorGgJsOwABAxq9HwvE0K/ me');
+  await page.getByRole('alert').filter({ hasText: /would be refused/ }).waitFor({ state: 'detached' });
+  await key.fill('');
   await page.getByLabel('Hours').fill('1');
   await page.getByRole('button', { name: 'Get a quote' }).click();
   await page.getByRole('alert').filter({ hasText: /minimum/i }).waitFor();
@@ -127,6 +141,8 @@ await step('rent with SOL until running: quote, the wallet signs, the provider s
   await shoot(page, 'rent');
   await page.getByRole('button', { name: /Sign and rent/ }).click();
   await page.waitForURL(/#\/jobs\//);
+  page.off('request', watch);
+  assert.deepEqual(apiWrites, [], 'the SOL quote and open did not go through the API');
   await page.getByTestId('job-state').filter({ hasText: 'running' }).waitFor({ timeout: 90_000 });
 });
 
@@ -142,12 +158,14 @@ await step('the web terminal: the wallet signs the access message, a command run
 });
 
 await step('Jupyter: the wallet signs, the provider gives the secret, Jupyter answers with it', async () => {
-  const [tab] = await Promise.all([
-    context.waitForEvent('page'),
+  // the URL the new tab asks for (read from its request: a Jupyter still starting leaves the
+  // tab on Chromium's error page, whose own URL no longer says where it went)
+  const [request] = await Promise.all([
+    context.waitForEvent('request', (r) => r.url().includes('token=')),
     page.getByRole('button', { name: 'Open Jupyter' }).click(),
   ]);
-  const url = new URL(tab.url() === 'about:blank' ? await tab.evaluate(() => window.location.href) : tab.url());
-  await tab.close();
+  const url = new URL(request.url());
+  for (const tab of context.pages()) if (tab !== page) await tab.close();
   const token = url.searchParams.get('token');
   assert.ok(token && token.length === 64, `a secret in ${url}`);
   const deadline = Date.now() + 60_000;

@@ -20,13 +20,18 @@ import {
 } from '@solana/kit';
 import type { Wallet, WalletAccount } from '@wallet-standard/base';
 
-import { CONFIG_SEED, STAKE_SEED } from './generated/constants';
-import { fetchMaybeRental, type Rental } from './generated/program/accounts/rental';
+import { CONFIG_SEED, GPU_MODEL_SEED, REGION_SEED, RENTAL_SEED, STAKE_POOL_SEED, STAKE_SEED } from './generated/constants';
+import { fetchConfig } from './generated/program/accounts/config';
+import { fetchMaybeRental, getRentalSize, type Rental } from './generated/program/accounts/rental';
+import { fetchMaybeStake } from './generated/program/accounts/stake';
+import { getOpenRentalSolInstruction } from './generated/program/instructions/openRentalSol';
 import { getCancelInstruction } from './generated/program/instructions/cancel';
 import { getCompleteInstruction } from './generated/program/instructions/complete';
 import { getSettleSolInstruction } from './generated/program/instructions/settleSol';
 import { CALOR_PROGRAM_ADDRESS } from './generated/program/programs';
 import { RentalState } from './generated/program/types/rentalState';
+import { PYTH_RECEIVER_PROGRAM, readPriceUpdate } from './rules/pyth';
+import { quote, type Payment, type QuoteResult } from './rules/quote';
 import { base64, signTransaction } from './wallet';
 
 /** The RPC node: `?rpc=` on the page, the build's VITE_CALOR_RPC, or the local chain's. */
@@ -42,6 +47,126 @@ const DEFAULT_ADDRESS = '11111111111111111111111111111111';
 async function pda(seeds: Uint8Array[]): Promise<Address> {
   const [found] = await getProgramDerivedAddress({ programAddress: CALOR_PROGRAM_ADDRESS, seeds });
   return found;
+}
+
+const addressBytes = (a: string) => new Uint8Array(getAddressEncoder().encode(address(a)));
+const le = (value: bigint, bytes: number) => {
+  const out = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i++) out[i] = Number((value >> BigInt(8 * i)) & 0xffn);
+  return out;
+};
+
+/**
+ * The SOL/USD price update the program reads: `?solUsd=` on the page, the build's
+ * VITE_CALOR_SOL_USD_ACCOUNT (Pyth's sponsored feed on a public cluster), or where the local
+ * chain keeps it (calor_client::pyth::local_sol_usd_price_account).
+ */
+async function solUsdAccount(): Promise<Address> {
+  const configured =
+    new URLSearchParams(window.location.search).get('solUsd') ??
+    (import.meta.env.VITE_CALOR_SOL_USD_ACCOUNT as string | undefined);
+  if (configured) return address(configured);
+  const [local] = await getProgramDerivedAddress({
+    programAddress: address(PYTH_RECEIVER_PROGRAM),
+    seeds: [new TextEncoder().encode('calor-local-sol-usd')],
+  });
+  return local;
+}
+
+/** The chain's clock (the Clock sysvar's `unix_timestamp`): prices' age is judged by it. */
+async function chainTime(): Promise<bigint> {
+  const { value } = await rpc
+    .getAccountInfo(address('SysvarC1ock11111111111111111111111111111111'), { encoding: 'base64', commitment: 'confirmed' })
+    .send();
+  if (!value) throw new Error('the RPC node has no Clock sysvar');
+  const data = base64.decode(value.data[0]);
+  return new DataView(data.buffer, data.byteOffset).getBigInt64(32, true);
+}
+
+/** What an open costs now, by the program's rules, from the chain's own accounts. */
+export type ChainQuote = {
+  result: QuoteResult;
+  /** Lamports held as the rental account's rent, returned when it is settled. */
+  rentLamports: bigint;
+  /** The transaction's fee: one signature. */
+  feeLamports: bigint;
+  balanceLamports: bigint;
+  calorDecimals: number;
+};
+
+const SIGNATURE_FEE_LAMPORTS = 5_000n;
+const SLIPPAGE_BPS = 100;
+
+export async function quoteOnChain(
+  renter: string,
+  hourlyRateMicroUsd: bigint,
+  hours: number,
+  payment: Payment,
+): Promise<ChainQuote> {
+  const [config, priceAccount, now, rentLamports, balance] = await Promise.all([
+    pda([CONFIG_SEED]).then((a) => fetchConfig(rpc, a, { commitment: 'confirmed' })),
+    solUsdAccount().then((a) => rpc.getAccountInfo(a, { encoding: 'base64', commitment: 'confirmed' }).send()),
+    chainTime(),
+    rpc.getMinimumBalanceForRentExemption(BigInt(getRentalSize())).send(),
+    rpc.getBalance(address(renter), { commitment: 'confirmed' }).send(),
+  ]);
+  const price = priceAccount.value ? readPriceUpdate(priceAccount.value.owner, base64.decode(priceAccount.value.data[0])) : null;
+  return {
+    result: quote(config.data, price, now, hourlyRateMicroUsd, hours, payment, SLIPPAGE_BPS),
+    rentLamports,
+    feeLamports: SIGNATURE_FEE_LAMPORTS,
+    balanceLamports: balance.value,
+    calorDecimals: config.data.calorDecimals,
+  };
+}
+
+export type SolOpen = {
+  renter: string;
+  gpu: number;
+  region: number | null;
+  hours: number;
+  hourlyRateMicroUsd: bigint;
+  sshKey: string | null;
+  maxPayment: bigint;
+};
+
+/**
+ * `open_rental_sol`, built here from the program client: a fresh random rental id, the
+ * renter's stake for routing priority when it has one, `maxPayment` from the browser's quote.
+ * Returns the rental's address with the instruction.
+ */
+export async function openSolInstruction(open: SolOpen): Promise<{ rental: Address; instruction: Instruction }> {
+  const id = new DataView(crypto.getRandomValues(new Uint8Array(8)).buffer).getBigUint64(0, true);
+  const renterBytes = addressBytes(open.renter);
+  const [rental, bump] = await getProgramDerivedAddress({
+    programAddress: CALOR_PROGRAM_ADDRESS,
+    seeds: [RENTAL_SEED, renterBytes, le(id, 8)],
+  });
+  const stakeAddress = await pda([STAKE_SEED, renterBytes]);
+  const staked = (await fetchMaybeStake(rpc, stakeAddress, { commitment: 'confirmed' })).exists;
+  const instruction = getOpenRentalSolInstruction({
+    config: await pda([CONFIG_SEED]),
+    gpuModel: await pda([GPU_MODEL_SEED, le(BigInt(open.gpu), 2)]),
+    region: open.region == null ? undefined : await pda([REGION_SEED, le(BigInt(open.region), 2)]),
+    rental,
+    priceUpdate: await solUsdAccount(),
+    stake: staked ? stakeAddress : undefined,
+    stakePool: staked ? await pda([STAKE_POOL_SEED]) : undefined,
+    renter: createNoopSigner(address(open.renter)),
+    args: {
+      id,
+      bump,
+      escrowBump: 0,
+      hours: open.hours,
+      hourlyRateMicroUsd: open.hourlyRateMicroUsd,
+      region: open.region,
+      near: null,
+      sshPublicKey: open.sshKey,
+      forwardedPorts: [],
+      maxPayment: open.maxPayment,
+    },
+  });
+  return { rental, instruction };
 }
 
 /** The rental as the chain has it now; `null` once settled (the account is closed). */

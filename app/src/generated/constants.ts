@@ -14,6 +14,8 @@ export const ESCROW_SEED = new Uint8Array([101, 115, 99, 114, 111, 119]);
 export const GPU_MODEL_SEED = new Uint8Array([103, 112, 117, 95, 109, 111, 100, 101, 108]);
 /** The Calor discount can never exceed 85% of the market rate. */
 export const MAX_CALOR_SUBSIDY_BPS = 8500;
+/** Largest |exponent| accepted from the oracle (Pyth uses -8 for SOL/USD). */
+export const MAX_ORACLE_EXPONENT = 18;
 /** How far in the future a Pyth price's publish time may be (clock skew between Pythnet and */
 /** Solana); beyond it the update is refused. */
 export const MAX_PRICE_FUTURE_SKEW_SECS = 10n;
@@ -24,6 +26,8 @@ export const MAX_RENTAL_HOURS = 2160;
 /** Only its SHA-256 is stored; the line itself stays in the opening transaction, where the */
 /** provisioner reads it. */
 export const MAX_SSH_KEY_LEN = 640;
+/** One US dollar in the program's USD unit (micro-USD). */
+export const MICRO_USD_PER_USD = 1000000n;
 /** Marks a rental without a location hint (`near_latitude_deg`/`near_longitude_deg`). */
 export const NO_LOCATION = -32768;
 /** `[NODE_SEED, provider PDA, index (u32 LE)]` */

@@ -1,14 +1,75 @@
-// Rent: model, region, hours, SOL or Calor, an SSH key or none. The API quotes with the
-// program's own math and builds the transaction; the wallet signs it (nothing is charged before
-// that, and a declined signature charges nothing); the signed transaction is relayed.
+// Rent: model, region, hours, SOL or Calor, an SSH key or none. A SOL rental is quoted and
+// built here, in the browser, from the chain's own accounts and the program client generated
+// from the IDL (the API only lists the rates): the quote is the program's arithmetic
+// (rules/quote.ts), the key is checked as the program checks it (rules/sshKey.ts), and the
+// wallet's transaction goes straight to the RPC node. A Calor rental is still quoted and built
+// by the API. Nothing is charged before the wallet signs; a declined signature charges nothing.
 import { useEffect, useState } from 'react';
 
 import { api, problemText, type GpuCatalog, type Schemas } from '../api';
+import { openSolInstruction, quoteOnChain, signAndSend, type ChainQuote } from '../chain';
+import { MAX_RENTAL_HOURS } from '../generated/constants';
 import { duration, units, usd } from '../format';
+import { quoteErrorText, usdText } from '../rules/quote';
+import { checkSshKey, sshKeyErrorText } from '../rules/sshKey';
 import { useSession } from '../session';
 import { base64, signTransaction } from '../wallet';
 
 type Created = Schemas['CreatedJob'];
+
+/** What the quote panel shows, whichever side computed it. */
+type Offer = {
+  hours: number;
+  hourlyRateUsd: number;
+  paidUsd: string;
+  amount: string;
+  minimumUsd: string;
+  atMinimum: boolean;
+  refundableRent: string;
+  networkFee: string;
+  queued: boolean;
+  /** Set when the wallet cannot pay: said before it is asked to sign. */
+  shortfall: string | null;
+};
+
+const sol = (lamports: bigint) => `${(Number(lamports) / 1e9).toFixed(6)} SOL`;
+
+function solOffer(q: ChainQuote, queued: boolean): Offer | string {
+  if ('error' in q.result) return quoteErrorText(q.result.error);
+  const ok = q.result.ok;
+  const need = ok.maxPayment + q.rentLamports + q.feeLamports;
+  return {
+    hours: ok.hours,
+    hourlyRateUsd: Number(ok.hourlyRateMicroUsd) / 1e6,
+    paidUsd: usdText(ok.paidUsdMicro),
+    amount: sol(ok.amount),
+    minimumUsd: usdText(ok.minimumUsdMicro),
+    atMinimum: ok.paidUsdMicro <= ok.minimumUsdMicro,
+    refundableRent: sol(q.rentLamports),
+    networkFee: sol(q.feeLamports),
+    queued,
+    shortfall:
+      q.balanceLamports < need
+        ? `Not enough SOL: this rental needs up to ${sol(need)} (the payment with 1% slippage, the refundable rent and the fee); your wallet holds ${sol(q.balanceLamports)}.`
+        : null,
+  };
+}
+
+function apiOffer(c: Created): Offer {
+  const q = c.quote;
+  return {
+    hours: q.hours,
+    hourlyRateUsd: q.hourlyRateUsd,
+    paidUsd: usd(q.paidUsd),
+    amount: `${q.amountDisplay.toFixed(6)} Calor`,
+    minimumUsd: usd(q.minimumUsd),
+    atMinimum: q.paidUsd <= q.minimumUsd,
+    refundableRent: units(q.refundableRentLamports, 'lamports'),
+    networkFee: units(q.networkFeeLamports, 'lamports'),
+    queued: q.queued,
+    shortfall: null,
+  };
+}
 
 export function Rent({ gpu }: { gpu: number }) {
   const session = useSession();
@@ -17,6 +78,9 @@ export function Rent({ gpu }: { gpu: number }) {
   const [hours, setHours] = useState(3);
   const [payment, setPayment] = useState<'sol' | 'calor'>('sol');
   const [sshKey, setSshKey] = useState('');
+  const [offer, setOffer] = useState<Offer | null>(null);
+  // what signing sends: a SOL open built here at the quoted rate and maximum, or the API's
+  const [solOpen, setSolOpen] = useState<{ rate: bigint; maxPayment: bigint } | null>(null);
   const [created, setCreated] = useState<Created | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -27,37 +91,94 @@ export function Rent({ gpu }: { gpu: number }) {
     );
   }, []);
   const model = catalog?.models.find((m) => m.id === gpu);
+  const key = sshKey.trim();
+  const keyProblem = key === '' ? null : checkSshKey(key);
 
   // a changed form needs a new quote
-  useEffect(() => setCreated(null), [region, hours, payment, sshKey]);
+  useEffect(() => {
+    setOffer(null);
+    setSolOpen(null);
+    setCreated(null);
+  }, [region, hours, payment, sshKey]);
 
-  async function quote() {
-    setBusy(true);
-    setError(null);
+  async function quoteSol() {
+    if (!model || !session.account) return;
+    const scope = region === '' ? model : model.regions.find((r) => r.id === Number(region));
+    if (!scope?.rate) {
+      setError(`No ${model.name} is online${region === '' ? '' : ' in this region'}: nothing to rent now.`);
+      return;
+    }
+    const rate = BigInt(scope.rate.marketMicroUsd);
+    const q = await quoteOnChain(session.account.address, rate, hours, 'sol');
+    const shown = solOffer(q, scope.idleNodes === 0);
+    if (typeof shown === 'string') {
+      setError(shown);
+      return;
+    }
+    setOffer(shown);
+    if ('ok' in q.result) setSolOpen({ rate, maxPayment: q.result.ok.maxPayment });
+    if (shown.shortfall) setError(shown.shortfall);
+  }
+
+  async function quoteCalor() {
     const { data, error: e, response } = await api.POST('/api/jobs', {
       body: {
         gpu,
         hours,
         payment,
         region: region === '' ? null : Number(region),
-        sshKey: sshKey.trim() === '' ? null : sshKey.trim(),
+        sshKey: key === '' ? null : key,
         forwardedPorts: [],
       },
     });
-    setBusy(false);
-    if (data) setCreated(data);
-    else setError(problemText(e, response));
+    if (!data) {
+      setError(problemText(e, response));
+      return;
+    }
+    setCreated(data);
+    setOffer(apiOffer(data));
   }
 
-  async function rent() {
-    if (!created || !session.wallet || !session.account) return;
+  async function quote() {
+    if (keyProblem) return;
     setBusy(true);
     setError(null);
     try {
-      const signed = await signTransaction(session.wallet, session.account, base64.decode(created.transaction));
-      const { error: e, response } = await api.POST('/api/tx', { body: { transaction: base64.encode(signed) } });
-      if (!response.ok) throw new Error(problemText(e, response));
-      window.location.hash = `#/jobs/${created.rental}`;
+      await (payment === 'sol' ? quoteSol() : quoteCalor());
+    } catch (e) {
+      setError(`The chain could not be read: ${(e as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function rent() {
+    if (!session.wallet || !session.account || !offer || offer.shortfall) return;
+    setBusy(true);
+    setError(null);
+    try {
+      let rental: string;
+      if (solOpen) {
+        const open = await openSolInstruction({
+          renter: session.account.address,
+          gpu,
+          region: region === '' ? null : Number(region),
+          hours,
+          hourlyRateMicroUsd: solOpen.rate,
+          sshKey: key === '' ? null : key,
+          maxPayment: solOpen.maxPayment,
+        });
+        await signAndSend(session.wallet, session.account, [open.instruction]);
+        rental = open.rental;
+      } else if (created) {
+        const signed = await signTransaction(session.wallet, session.account, base64.decode(created.transaction));
+        const { error: e, response } = await api.POST('/api/tx', { body: { transaction: base64.encode(signed) } });
+        if (!response.ok) throw new Error(problemText(e, response));
+        rental = created.rental;
+      } else {
+        return;
+      }
+      window.location.hash = `#/jobs/${rental}`;
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -73,7 +194,7 @@ export function Rent({ gpu }: { gpu: number }) {
       </section>
     );
   }
-  const q = created?.quote;
+  const q = offer;
   return (
     <section aria-labelledby="rent-title">
       <h1 id="rent-title">Rent {model?.name ?? `GPU ${gpu}`}</h1>
@@ -99,7 +220,7 @@ export function Rent({ gpu }: { gpu: number }) {
         </label>
         <label>
           Hours
-          <input type="number" min={1} max={720} value={hours} onChange={(e) => setHours(Number(e.target.value))} />
+          <input type="number" min={1} max={MAX_RENTAL_HOURS} value={hours} onChange={(e) => setHours(Number(e.target.value))} />
         </label>
         <fieldset>
           <legend>Pay with</legend>
@@ -113,9 +234,21 @@ export function Rent({ gpu }: { gpu: number }) {
         </fieldset>
         <label>
           SSH public key (optional: without one, use the web terminal)
-          <textarea rows={2} value={sshKey} onChange={(e) => setSshKey(e.target.value)} placeholder="ssh-ed25519 AAAA… you@laptop" />
+          <textarea
+            rows={2}
+            value={sshKey}
+            onChange={(e) => setSshKey(e.target.value)}
+            placeholder="ssh-ed25519 AAAA… you@laptop"
+            aria-invalid={keyProblem !== null}
+            aria-describedby={keyProblem ? 'ssh-key-problem' : undefined}
+          />
         </label>
-        <button type="submit" disabled={busy}>
+        {keyProblem && (
+          <p id="ssh-key-problem" className="error" role="alert">
+            This key would be refused: {sshKeyErrorText[keyProblem]}.
+          </p>
+        )}
+        <button type="submit" disabled={busy || keyProblem !== null}>
           Get a quote
         </button>
       </form>
@@ -134,21 +267,23 @@ export function Rent({ gpu }: { gpu: number }) {
             </dd>
             <dt>You pay</dt>
             <dd data-testid="quote-amount">
-              {usd(q.paidUsd)} = {q.amountDisplay.toFixed(6)} {q.unit === 'SOL' ? 'SOL' : 'Calor'}
+              {q.paidUsd} = {q.amount}
             </dd>
             <dt>Minimum</dt>
-            <dd>{usd(q.minimumUsd)} per rental{q.paidUsd <= q.minimumUsd ? ': this rental is at the minimum' : ''}</dd>
+            <dd>
+              {q.minimumUsd} per rental{q.atMinimum ? ': this rental is at the minimum' : ''}
+            </dd>
             <dt>Rent deposit</dt>
-            <dd>{units(q.refundableRentLamports, 'lamports')}, returned when the rental closes</dd>
+            <dd>{q.refundableRent}, returned when the rental closes</dd>
             <dt>Network fee</dt>
-            <dd>{units(q.networkFeeLamports, 'lamports')}</dd>
+            <dd>{q.networkFee}</dd>
           </dl>
           <p className="muted">
             Billing starts when the instance is running; stop any time and the unused time is refunded.
             {q.queued ? ' No node is idle now: the rental waits in the queue until one is.' : ''}
           </p>
-          <button type="button" className="primary" disabled={busy} onClick={() => void rent()}>
-            {busy ? 'Waiting for the wallet…' : `Sign and rent for ${usd(q.paidUsd)}`}
+          <button type="button" className="primary" disabled={busy || q.shortfall !== null} onClick={() => void rent()}>
+            {busy ? 'Waiting for the wallet…' : `Sign and rent for ${q.paidUsd}`}
           </button>
         </div>
       )}

@@ -61,6 +61,7 @@ pub const BPS_DENOMINATOR: u16 = 10_000;
 pub const MAX_CALOR_SUBSIDY_BPS: u16 = 8_500;
 
 /// One US dollar in the program's USD unit (micro-USD).
+#[constant]
 pub const MICRO_USD_PER_USD: u64 = 1_000_000;
 
 /// The rental minimum the protocol launches with: $5.
@@ -119,4 +120,5 @@ pub const SEASONING_EPOCHS: u64 = 2;
 pub const NO_LOCATION: i16 = i16::MIN;
 
 /// Largest |exponent| accepted from the oracle (Pyth uses -8 for SOL/USD).
+#[constant]
 pub const MAX_ORACLE_EXPONENT: i32 = 18;
