@@ -32,6 +32,7 @@ start_local_chain "$bin" "$CARGO_TARGET_DIR/deploy/calor.so"
 start_local_services "$bin"
 export CALOR_API_PID=${pids[-1]}  # the browser tests stop the API to check the app works without it
 "$bin/calor-dev" fund .calor/keys/renter-app.json >/dev/null
+"$bin/calor-dev" fund-calor .calor/keys/renter-app.json 5000 >/dev/null  # to stake
 "$bin/calor-dev" address .calor/keys/renter-poor.json >/dev/null  # a wallet with no SOL
 require_free_ports 5173
 (cd app && exec node_modules/.bin/vite preview --strictPort > ../.calor/app.log 2>&1) &

@@ -212,6 +212,42 @@ await step('not enough SOL: said before the wallet is asked to sign', async () =
   await other.close();
 });
 
+/** Calor base units the wallet holds, as the RPC node reports its token accounts. */
+async function calorHeld(owner) {
+  const { value } = await rpc('getTokenAccountsByOwner', [
+    owner,
+    { programId: 'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA' },
+    { encoding: 'jsonParsed', commitment: 'confirmed' },
+  ]);
+  return value.reduce((sum, a) => sum + BigInt(a.account.data.parsed.info.tokenAmount.amount), 0n);
+}
+
+await step('stake and unstake Calor: each a transaction the wallet signs, the chain moves the tokens', async () => {
+  await page.getByRole('link', { name: 'Staking' }).click();
+  await page.getByRole('heading', { name: 'Staking' }).waitFor();
+  await page.getByTestId('calor-balance').waitFor({ timeout: 15_000 });
+  const before = await calorHeld(wallet.address);
+  assert.ok(before >= 1_500_000_000n, `the test wallet holds Calor (${before})`);
+  const amount = page.getByLabel('Amount (Calor)');
+  await amount.fill('1,500');
+  await page.getByRole('alert').filter({ hasText: 'Enter an amount of Calor' }).waitFor();
+  assert.ok(await page.getByRole('button', { name: /^(Stake|Add to stake)$/ }).isDisabled(), 'no transaction for a bad amount');
+  await amount.fill('1500');
+  await page.getByRole('button', { name: /^(Stake|Add to stake)$/ }).click();
+  await page.getByRole('status').filter({ hasText: 'Staked 1,500 Calor: it earns from the next epoch.' }).waitFor({ timeout: 30_000 });
+  assert.equal(await calorHeld(wallet.address), before - 1_500_000_000n, 'the chain took exactly 1,500 Calor');
+  await page.getByTestId('stake-pending').filter({ hasText: /^[\d,]+ Calor$/ }).waitFor();
+  // nothing earned yet: the claim is not offered, and the page says why
+  assert.ok(await page.getByRole('button', { name: 'Claim rewards' }).isDisabled());
+  await page.getByText('Nothing to claim yet').waitFor();
+  await accessible(page, 'staking');
+  await shoot(page, 'staking');
+  await amount.fill('500');
+  await page.getByRole('button', { name: 'Unstake' }).click();
+  await page.getByRole('status').filter({ hasText: 'Unstaked 500 Calor' }).waitFor({ timeout: 30_000 });
+  assert.equal(await calorHeld(wallet.address), before - 1_000_000_000n, 'the chain gave back exactly 500 Calor');
+});
+
 await step('the dark theme', async () => {
   await page.getByRole('link', { name: 'GPUs' }).click();
   await page.getByRole('button', { name: /dark theme/ }).click();

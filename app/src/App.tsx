@@ -4,6 +4,7 @@ import { Catalog } from './pages/Catalog';
 import { Job } from './pages/Job';
 import { Jobs } from './pages/Jobs';
 import { Rent } from './pages/Rent';
+import { Staking } from './pages/Staking';
 import { shortAddress, useSession } from './session';
 
 type Theme = 'light' | 'dark';
@@ -73,6 +74,7 @@ function Page({ route }: { route: string }) {
   const job = route.match(/^\/jobs\/([\w-]+)$/);
   if (job) return <Job id={job[1]} />;
   if (route === '/jobs') return <Jobs />;
+  if (route === '/staking') return <Staking />;
   return <Catalog />;
 }
 
@@ -99,6 +101,9 @@ export function App() {
           </a>
           <a href="#/jobs" aria-current={route.startsWith('/jobs') ? 'page' : undefined}>
             Jobs
+          </a>
+          <a href="#/staking" aria-current={route === '/staking' ? 'page' : undefined}>
+            Staking
           </a>
         </nav>
         <button

@@ -44,13 +44,13 @@ export const rpc = createSolanaRpc(rpcUrl);
 
 const DEFAULT_ADDRESS = '11111111111111111111111111111111';
 
-async function pda(seeds: Uint8Array[]): Promise<Address> {
+export async function pda(seeds: Uint8Array[]): Promise<Address> {
   const [found] = await getProgramDerivedAddress({ programAddress: CALOR_PROGRAM_ADDRESS, seeds });
   return found;
 }
 
-const addressBytes = (a: string) => new Uint8Array(getAddressEncoder().encode(address(a)));
-const le = (value: bigint, bytes: number) => {
+export const addressBytes = (a: string) => new Uint8Array(getAddressEncoder().encode(address(a)));
+export const le = (value: bigint, bytes: number) => {
   const out = new Uint8Array(bytes);
   for (let i = 0; i < bytes; i++) out[i] = Number((value >> BigInt(8 * i)) & 0xffn);
   return out;

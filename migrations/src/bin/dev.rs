@@ -4,6 +4,10 @@
 //!
 //! calor-dev address KEY              the key's address (the file is created on first use)
 //! calor-dev fund KEY [--rpc URL]     tops the key up with local SOL
+//! calor-dev fund-calor KEY AMOUNT [--keys DIR]
+//!                                    gives the key AMOUNT whole Calor on a local chain, minted
+//!                                    by the local mint's authority (DIR/authority.json, DIR
+//!                                    .calor/keys unless given)
 //! calor-dev sign-in KEY              reads the API's challenge (JSON) on stdin, prints the
 //!                                    `POST /api/auth/verify` body
 //! calor-dev sign KEY                 reads the API's answer holding `transaction` (JSON) on
@@ -55,6 +59,26 @@ async fn main() -> Result<()> {
             let wallet = key()?;
             calor_migrations::fund(&chain, &wallet.pubkey()).await?;
             println!("{} holds {} lamports", wallet.pubkey(), chain.balance(&wallet.pubkey()).await?);
+        }
+        Some("fund-calor") => {
+            let chain = Chain::new(rpc, SendPolicy::default());
+            let wallet = key()?;
+            let whole: u64 = args
+                .get(2)
+                .context("AMOUNT (whole Calor)")?
+                .parse()
+                .context("AMOUNT is a whole number of Calor")?;
+            let units = whole
+                .checked_mul(10u64.pow(u32::from(calor_client::catalog::CALOR_DECIMALS)))
+                .context("AMOUNT is too large")?;
+            let dir = PathBuf::from(flag("--keys").unwrap_or_else(|| ".calor/keys".into()));
+            let authority = keys::read(&dir.join("authority.json"))
+                .context("the local mint's authority (the local chain's protocol authority)")?;
+            let mint = keys::read(&dir.join("calor-mint.json")).context("the local Calor mint's key")?;
+            let account =
+                calor_migrations::fund_calor(&chain, &authority, &mint.pubkey(), &authority, &wallet.pubkey(), units)
+                    .await?;
+            println!("{} holds {} Calor base units", wallet.pubkey(), chain.token_balance(&account).await?);
         }
         Some("sign-in") => {
             let wallet = key()?;
@@ -110,7 +134,7 @@ async fn main() -> Result<()> {
                 tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
             }
         }
-        _ => bail!("usage: calor-dev address|fund|sign-in|sign KEY, calor-dev terminal|jupyter KEY PROVISIONER_URL RENTAL, or calor-dev keep-price [--every SECS] (see the source's header)"),
+        _ => bail!("usage: calor-dev address|fund|sign-in|sign KEY, calor-dev fund-calor KEY AMOUNT, calor-dev terminal|jupyter KEY PROVISIONER_URL RENTAL, or calor-dev keep-price [--every SECS] (see the source's header)"),
     }
     Ok(())
 }
