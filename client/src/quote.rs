@@ -157,21 +157,12 @@ pub fn quote(
         });
     }
     let amount = match kind {
-        PaymentKind::Sol => {
-            let price = sol_usd.ok_or(QuoteError::NotAPriceUpdate)?;
-            price
-                .check(&config.params.sol_usd_oracle, now)
-                .map_err(program_error)?;
-            math::usd_to_lamports(paid_usd_micro, price.price, price.conf, price.exponent)
-                .map_err(|_| QuoteError::Price("InvalidOraclePrice".into()))?
-        }
+        PaymentKind::Sol => sol_amount(config, sol_usd, now, paid_usd_micro)?,
         PaymentKind::Calor => {
             calor::oracle::usd_to_calor(config, now, paid_usd_micro).map_err(program_error)?
         }
     };
-    let max_payment = amount
-        .checked_add(math::bps_of(amount, slippage_bps).map_err(|_| QuoteError::Overflow)?)
-        .ok_or(QuoteError::Overflow)?;
+    let max_payment = with_slippage(amount, slippage_bps)?;
     Ok(Quote {
         payment: kind,
         hours,
@@ -181,6 +172,58 @@ pub fn quote(
         minimum_usd_micro,
         amount,
         max_payment,
+    })
+}
+
+/// Lamports worth `usd_micro` at the SOL/USD price, checked as the program checks it.
+fn sol_amount(
+    config: &Config,
+    sol_usd: Option<&PriceMessage>,
+    now: i64,
+    usd_micro: u64,
+) -> Result<u64, QuoteError> {
+    let price = sol_usd.ok_or(QuoteError::NotAPriceUpdate)?;
+    price
+        .check(&config.params.sol_usd_oracle, now)
+        .map_err(program_error)?;
+    math::usd_to_lamports(usd_micro, price.price, price.conf, price.exponent)
+        .map_err(|_| QuoteError::Price("InvalidOraclePrice".into()))
+}
+
+/// `amount` plus `slippage_bps` of it: the most a transaction lets the program take.
+fn with_slippage(amount: u64, slippage_bps: u16) -> Result<u64, QuoteError> {
+    amount
+        .checked_add(math::bps_of(amount, slippage_bps).map_err(|_| QuoteError::Overflow)?)
+        .ok_or(QuoteError::Overflow)
+}
+
+/// Quotes `extend_sol`: `hours` more of a running SOL rental that has bought `hours_bought`
+/// so far, at its own `hourly_rate_micro_usd` and today's price. No minimum applies to an
+/// extension (the open met it); the rental stays within `MAX_RENTAL_HOURS` in all.
+pub fn quote_sol_extension(
+    config: &Config,
+    sol_usd: Option<&PriceMessage>,
+    now: i64,
+    hours_bought: u32,
+    hourly_rate_micro_usd: u64,
+    hours: u32,
+    slippage_bps: u16,
+) -> Result<Quote, QuoteError> {
+    let left = MAX_RENTAL_HOURS.saturating_sub(hours_bought);
+    if hours == 0 || hours > left {
+        return Err(QuoteError::Hours { max: left });
+    }
+    let usd = math::usd_cost(hourly_rate_micro_usd, hours).map_err(|_| QuoteError::Overflow)?;
+    let amount = sol_amount(config, sol_usd, now, usd)?;
+    Ok(Quote {
+        payment: PaymentKind::Sol,
+        hours,
+        hourly_rate_micro_usd,
+        market_usd_micro: usd,
+        paid_usd_micro: usd,
+        minimum_usd_micro: 0,
+        amount,
+        max_payment: with_slippage(amount, slippage_bps)?,
     })
 }
 
