@@ -454,6 +454,53 @@ pub async fn network(State(app): State<Arc<App>>) -> Result<Json<Network>, Probl
     }))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryWindow {
+    /// Hours up to now, 1 to 168 (default 24).
+    pub hours: Option<u32>,
+}
+
+/// The most hours `GET /api/network/history` answers for.
+pub const MAX_HISTORY_HOURS: u32 = 168;
+
+/// The network hour by hour: GPU-hours rented, jobs opened and their USD, Calor burned.
+#[utoipa::path(get, path = "/api/network/history", tag = "market", params(HistoryWindow),
+    responses((status = 200, body = [crate::network::HistoryPoint]),
+        (status = 422, description = "Hours out of range", body = crate::http::ProblemBody)))]
+pub async fn network_history(
+    State(app): State<Arc<App>>,
+    window: Result<Query<HistoryWindow>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<crate::network::HistoryPoint>>, Problem> {
+    let hours = query(window)?.hours.unwrap_or(24);
+    if !(1..=MAX_HISTORY_HOURS).contains(&hours) {
+        return Err(Problem {
+            field: Some("hours"),
+            ..Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_query",
+                format!("hours must be between 1 and {MAX_HISTORY_HOURS}"),
+            )
+        });
+    }
+    let jobs = jobs(&app)?;
+    let now = crate::http::system_clock();
+    let from =
+        now - now.rem_euclid(crate::network::HOUR) - crate::network::HOUR * i64::from(hours - 1);
+    let spans = crate::network::spans(jobs.store.pool(), from)
+        .await
+        .map_err(JobError::from)?;
+    let view = jobs.market.view().await;
+    let gpus = |node: &str| {
+        node.parse::<Pubkey>()
+            .ok()
+            .and_then(|n| view.nodes.get(&n))
+            .map_or(1, |n| u32::from(n.gpu_count))
+    };
+    Ok(Json(crate::network::hourly(&spans, gpus, now, hours)))
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StakeView {

@@ -132,6 +132,7 @@ pub fn router_with(extra: Router<Arc<App>>, app: Arc<App>, app_origin: Option<&s
         .route("/api/tx", post(handlers::relay))
         .route("/api/gpus", get(handlers::gpus))
         .route("/api/network", get(handlers::network))
+        .route("/api/network/history", get(handlers::network_history))
         .route("/api/rewards/stakes", get(handlers::stakes))
         .route("/api/marketplace/listings", get(handlers::listings))
         .route("/api/openapi.json", get(crate::openapi::spec))

@@ -10,6 +10,7 @@ pub mod index;
 pub mod jobs;
 pub mod limits;
 pub mod market;
+pub mod network;
 pub mod openapi;
 pub mod serve;
 pub mod store;

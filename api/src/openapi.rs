@@ -19,7 +19,7 @@ use crate::{handlers, http, jobs, market};
         http::challenge, http::verify, http::refresh, http::logout, http::me,
         handlers::create_job, handlers::relay, handlers::get_job, handlers::list_jobs,
         handlers::stop_job, handlers::job_events, handlers::job_access, handlers::gpus, handlers::network,
-        handlers::stakes, handlers::listings,
+        handlers::network_history, handlers::stakes, handlers::listings,
     ),
     components(schemas(
         http::ProblemBody, jobs::JobEvent, market::GpuCatalog, market::GpuModelView,

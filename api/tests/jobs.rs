@@ -446,6 +446,36 @@ async fn flow(backing: Backing) {
     assert_eq!(network["rentalsByState"]["completed"], 1, "{network}");
     assert_eq!(network["nodesTotal"], 1);
 
+    // And its history, hour by hour: the job opened in the window and its node was busy.
+    let history = api
+        .call("GET", "/api/network/history?hours=2", None, None)
+        .await;
+    assert_eq!(history.status, 200, "{}", history.body);
+    let points = history.json();
+    let points = points.as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    let opened: u64 = points
+        .iter()
+        .map(|p| p["jobsOpened"].as_u64().unwrap())
+        .sum();
+    assert_eq!(opened, 1, "{points:?}");
+    let busy: f64 = points
+        .iter()
+        .map(|p| p["busyGpuHours"].as_f64().unwrap())
+        .sum();
+    assert!(busy > 0.0, "{points:?}");
+    for bad in ["0", "169", "x"] {
+        let reply = api
+            .call(
+                "GET",
+                &format!("/api/network/history?hours={bad}"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 422, "hours={bad}: {}", reply.body);
+    }
+
     stack.assert_clean().await;
 }
 

@@ -212,6 +212,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/network/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The network hour by hour: GPU-hours rented, jobs opened and their USD, Calor burned. */
+        get: operations["network_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/rewards/stakes": {
         parameters: {
             query?: never;
@@ -378,6 +395,31 @@ export interface components {
             totalNodes: number;
             /** Format: int32 */
             vramGb: number;
+        };
+        /** @description One hour of the network. */
+        HistoryPoint: {
+            /**
+             * Format: int64
+             * @description The hour's start, unix seconds (the last hour is still running).
+             */
+            at: number;
+            /**
+             * Format: int64
+             * @description Calor base units burned by the settlements in the hour.
+             */
+            burned: number;
+            /**
+             * Format: double
+             * @description GPU-hours of rented time within the hour: its busy GPUs, averaged over the hour.
+             */
+            busyGpuHours: number;
+            /** Format: int32 */
+            jobsOpened: number;
+            /**
+             * Format: double
+             * @description USD paid for the jobs opened in the hour.
+             */
+            usdPaid: number;
         };
         Job: {
             connect?: components["schemas"]["Connect"] | null;
@@ -1283,6 +1325,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Network"];
+                };
+            };
+        };
+    };
+    network_history: {
+        parameters: {
+            query?: {
+                /** @description Hours up to now, 1 to 168 (default 24). */
+                hours?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryPoint"][];
+                };
+            };
+            /** @description Hours out of range */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemBody"];
                 };
             };
         };
