@@ -27,7 +27,13 @@ npm --prefix app run --silent build
 npm --prefix app run --silent test
 
 pids=()
-trap stop_started EXIT
+# the browser tests restart the provisioner: the one running at the end is in its PID file
+stop_all() {
+  if [[ -f .calor/provisioner.pid ]]; then pids+=("$(cat .calor/provisioner.pid)"); fi
+  stop_started
+}
+trap stop_all EXIT
+export CALOR_BIN=$bin
 start_local_chain "$bin" "$CARGO_TARGET_DIR/deploy/calor.so"
 start_local_services "$bin"
 export CALOR_API_PID=${pids[-1]}  # the browser tests stop the API to check the app works without it

@@ -91,14 +91,9 @@ TOML
   fi
   require_free_ports 9400 8080 || return 1
   echo "starting the provisioner (region 1, node 0) on $DOCKER_HOST"
-  # A small share for a laptop-sized host; a GPU host gives each node its real share.
-  "$bin/calor-provisioner" --operator-keypair .calor/keys/operator.json --region 1 --nodes 0 \
-    --instance-image "$CALOR_INSTANCE_IMAGE" "${inventory[@]}" --ssh-bind-ip 127.0.0.1 \
-    --state-dir .calor/provisioner --memory-mib 2048 --cpus 2 --shm-mib 256 --workspace-mib 1024 \
-    --reconcile-ms 500 --heartbeat-secs 10 --allowed-origins "$APP_ORIGIN" > .calor/provisioner.log 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 100); do curl -sf http://127.0.0.1:9400/healthz >/dev/null && break; sleep 0.1; done
-  curl -sf http://127.0.0.1:9400/healthz >/dev/null || { cat .calor/provisioner.log; return 1; }
+  printf '%s\n' "${inventory[@]}" > .calor/gpu-inventory.args
+  : > .calor/provisioner.log
+  start_local_provisioner "$bin" || return 1
 
   echo "starting the API (SQLite at .calor/api.db) and a keeper of the local SOL/USD price"
   # A live Pyth feed is always fresh; the local one is as old as its last publication.
@@ -110,6 +105,23 @@ TOML
   pids+=($!)
   for _ in $(seq 1 100); do curl -sf http://127.0.0.1:8080/healthz >/dev/null && break; sleep 0.2; done
   curl -sf http://127.0.0.1:8080/healthz >/dev/null || { cat .calor/api.log; return 1; }
+}
+
+# Starts the local provisioner on 9400 (again, after it stopped: the browser tests restart it)
+# with the inventory start_local_services chose; appends its PID to `pids`, and writes it to
+# .calor/provisioner.pid.
+start_local_provisioner() {
+  local bin="$1" inventory
+  mapfile -t inventory < .calor/gpu-inventory.args
+  # A small share for a laptop-sized host; a GPU host gives each node its real share.
+  "$bin/calor-provisioner" --operator-keypair .calor/keys/operator.json --region 1 --nodes 0 \
+    --instance-image "$CALOR_INSTANCE_IMAGE" "${inventory[@]}" --ssh-bind-ip 127.0.0.1 \
+    --state-dir .calor/provisioner --memory-mib 2048 --cpus 2 --shm-mib 256 --workspace-mib 1024 \
+    --reconcile-ms 500 --heartbeat-secs 10 --allowed-origins "$APP_ORIGIN" >> .calor/provisioner.log 2>&1 &
+  pids+=($!)
+  echo $! > .calor/provisioner.pid
+  for _ in $(seq 1 100); do curl -sf http://127.0.0.1:9400/healthz >/dev/null && break; sleep 0.1; done
+  curl -sf http://127.0.0.1:9400/healthz >/dev/null || { cat .calor/provisioner.log; return 1; }
 }
 
 # Stops what was started, newest first (the provisioner finishes its steps against a live chain).

@@ -4,7 +4,8 @@
 // brings the stack up and serves the built app; every page is screenshot at desktop and phone
 // width under e2e/screenshots/ and checked with axe (no serious or critical violation).
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -157,6 +158,36 @@ await step('the web terminal: the wallet signs the access message, a command run
   await shoot(page, 'job-running');
 });
 
+/** Whether process `pid` still runs (a zombie waiting for its parent does not). */
+function running(pid) {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+await step('the provider restarts: the terminal says so, reconnects by itself, and the same instance answers', async () => {
+  await page.getByTestId('terminal').click();
+  await page.keyboard.type('echo $((40 + 2))-survived > /tmp/calor-marker');
+  await page.keyboard.press('Enter');
+  const old = Number(readFileSync('.calor/provisioner.pid', 'utf8'));
+  process.kill(old, 'SIGTERM');
+  // said in the terminal itself (it stays there) and beside it
+  await page.locator('.xterm-rows').filter({ hasText: 'connection lost: the provisioner is shutting down' }).waitFor({ timeout: 30_000 });
+  await page.getByText(/^Connection lost \(.+\): reconnecting/).waitFor({ timeout: 10_000 });
+  const deadline = Date.now() + 30_000;
+  while (running(old) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(!running(old), 'the provisioner stopped within 30 s');
+  execFileSync('bash', ['-c', 'source scripts/local-tools.sh && start_local_provisioner "$CALOR_BIN"'], { stdio: 'inherit' });
+  await page.getByText('Connected: a root shell in /workspace.').waitFor({ timeout: 60_000 });
+  await page.getByTestId('terminal').click();
+  await page.keyboard.type('cat /tmp/calor-marker');
+  await page.keyboard.press('Enter');
+  await page.locator('.xterm-rows').filter({ hasText: '42-survived' }).waitFor({ timeout: 15_000 });
+  await shoot(page, 'job-reconnected');
+});
+
 await step('Jupyter: the wallet signs, the provider gives the secret, Jupyter answers with it', async () => {
   // the URL the new tab asks for (read from its request: a Jupyter still starting leaves the
   // tab on Chromium's error page, whose own URL no longer says where it went)
@@ -176,6 +207,23 @@ await step('Jupyter: the wallet signs, the provider gives the secret, Jupyter an
   }
   assert.equal(status, 200, 'Jupyter answers with the secret');
   assert.equal(await fetch(new URL('/api/status', url)).then((r) => r.status), 403, 'and refuses without it');
+});
+
+await step('extend by an hour: quoted in the browser, the wallet signs, the chain takes exactly the quote', async () => {
+  const rental = (await page.getByText(/^Rental /).innerText()).split(' ')[1];
+  const before = await rpc('getBalance', [rental, { commitment: 'confirmed' }]);
+  await page.getByLabel('Extend by (hours)').fill('1');
+  await page.getByRole('button', { name: 'Quote the extension' }).click();
+  const quote = page.getByTestId('extend-quote');
+  await quote.waitFor();
+  const quoted = await quote.innerText();
+  assert.match(quoted, /^1 h more: \$2\.00 = 0\.0\d+ SOL$/, 'no minimum for an extension');
+  await page.getByRole('button', { name: 'Sign and extend' }).click();
+  await page.getByRole('status').filter({ hasText: 'Extended by 1 h' }).waitFor({ timeout: 30_000 });
+  const after = await rpc('getBalance', [rental, { commitment: 'confirmed' }]);
+  assert.equal(`${((after.value - before.value) / 1e9).toFixed(6)} SOL`, quoted.split(' = ')[1], 'the escrow grew by the quote');
+  await page.locator('.timeline li').filter({ hasText: 'extended' }).waitFor({ timeout: 30_000 });
+  await page.getByText(/· 4 h at \$2\.00\/h/).waitFor({ timeout: 15_000 });
 });
 
 await step('stop: the settlement shown is the chain\'s', async () => {
@@ -246,6 +294,51 @@ await step('stake and unstake Calor: each a transaction the wallet signs, the ch
   await page.getByRole('button', { name: 'Unstake' }).click();
   await page.getByRole('status').filter({ hasText: 'Unstaked 500 Calor' }).waitFor({ timeout: 30_000 });
   assert.equal(await calorHeld(wallet.address), before - 1_000_000_000n, 'the chain gave back exactly 500 Calor');
+});
+
+await step('rent with Calor and see the burn: built in the browser, settled, the burn shown is the chain\'s', async () => {
+  await page.getByRole('link', { name: 'GPUs' }).click();
+  await page.getByRole('link', { name: 'Rent H100 PCIe' }).click();
+  await page.getByRole('heading', { name: /Rent H100 PCIe/ }).waitFor();
+  await page.getByLabel('Calor (subsidised, part burned)').check();
+  await page.getByLabel('Hours').fill('5');
+  await page.getByRole('button', { name: 'Get a quote' }).click();
+  // $10 of market time, half paid by the subsidy: $5.00 at the local $0.05 a Calor
+  await page.getByTestId('quote-amount').filter({ hasText: '$5.00 = 100 Calor' }).waitFor();
+  await shoot(page, 'rent-calor');
+  await page.getByRole('button', { name: /Sign and rent/ }).click();
+  await page.waitForURL(/#\/jobs\//);
+  await page.getByTestId('job-state').filter({ hasText: 'running' }).waitFor({ timeout: 90_000 });
+  const { value: accounts } = await rpc('getTokenAccountsByOwner', [
+    wallet.address,
+    { programId: 'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA' },
+    { encoding: 'jsonParsed', commitment: 'confirmed' },
+  ]);
+  const mint = accounts[0].account.data.parsed.info.mint;
+  const supply = async () => BigInt((await rpc('getTokenSupply', [mint, { commitment: 'confirmed' }])).value.amount);
+  const before = await supply();
+  await page.getByRole('button', { name: 'Stop and settle' }).click();
+  await page.getByTestId('job-state').filter({ hasText: 'completed' }).waitFor({ timeout: 60_000 });
+  await page.locator('.timeline li').filter({ hasText: 'settled' }).waitFor({ timeout: 60_000 });
+  const burned = before - (await supply());
+  assert.ok(burned > 0n, 'settling a Calor rental burns Calor');
+  await page.getByTestId('burned').filter({ hasText: `${(Number(burned) / 1e6).toFixed(6)} Calor` }).waitFor({ timeout: 15_000 });
+  await shoot(page, 'job-calor-settled');
+});
+
+await step('the network page: the network now, and hour by hour from the index', async () => {
+  await page.getByRole('link', { name: 'Network' }).click();
+  await page.getByRole('heading', { name: 'Network' }).waitFor();
+  await page.getByTestId('network-now').waitFor({ timeout: 15_000 });
+  await page.locator('figure.chart canvas').nth(2).waitFor({ timeout: 15_000 });
+  const history = await fetch(`${process.env.CALOR_API ?? 'http://127.0.0.1:8080'}/api/network/history?hours=24`).then((r) => r.json());
+  assert.equal(history.length, 24);
+  assert.ok(history.some((h) => h.busyGpuHours > 0), 'the rentals this run served are GPU-hours');
+  const burned = history.reduce((sum, h) => sum + h.burned, 0);
+  assert.ok(burned > 0, 'the Calor rental burned');
+  await page.getByTestId('total-burned').filter({ hasText: `${(burned / 1e6).toFixed(6)} Calor` }).waitFor();
+  await accessible(page, 'network');
+  await shoot(page, 'network');
 });
 
 await step('the dark theme', async () => {

@@ -1,10 +1,13 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 
 import { Catalog } from './pages/Catalog';
 import { Job } from './pages/Job';
 import { Jobs } from './pages/Jobs';
 import { Rent } from './pages/Rent';
 import { Staking } from './pages/Staking';
+
+// the charts' library loads with the network page only
+const Network = lazy(() => import('./pages/Network').then((m) => ({ default: m.Network })));
 import { shortAddress, useSession } from './session';
 
 type Theme = 'light' | 'dark';
@@ -68,13 +71,19 @@ function WalletButton() {
   );
 }
 
-function Page({ route }: { route: string }) {
+function Page({ route, theme }: { route: string; theme: Theme }) {
   const rent = route.match(/^\/rent\/(\d+)$/);
   if (rent) return <Rent gpu={Number(rent[1])} />;
   const job = route.match(/^\/jobs\/([\w-]+)$/);
   if (job) return <Job id={job[1]} />;
   if (route === '/jobs') return <Jobs />;
   if (route === '/staking') return <Staking />;
+  if (route === '/network')
+    return (
+      <Suspense fallback={<p role="status">Loading…</p>}>
+        <Network theme={theme} />
+      </Suspense>
+    );
   return <Catalog />;
 }
 
@@ -105,6 +114,9 @@ export function App() {
           <a href="#/staking" aria-current={route === '/staking' ? 'page' : undefined}>
             Staking
           </a>
+          <a href="#/network" aria-current={route === '/network' ? 'page' : undefined}>
+            Network
+          </a>
         </nav>
         <button
           type="button"
@@ -117,7 +129,7 @@ export function App() {
         <WalletButton />
       </header>
       <main id="main">
-        <Page route={route} />
+        <Page route={route} theme={theme} />
       </main>
     </>
   );

@@ -9,6 +9,7 @@ import { useEffect, useRef, useState } from 'react';
 
 import { signedAccess, type SignedAccess } from './access';
 import { useSession } from './session';
+import { WalletRejected } from './wallet';
 
 type Status = {
   kind: 'idle' | 'signing' | 'connecting' | 'open' | 'closed' | 'reconnecting';
@@ -17,8 +18,13 @@ type Status = {
 
 /** Closes after which the same instance is still there: the app reconnects by itself. */
 const TRANSIENT = new Set([1001, 1006, 1012]);
-const RECONNECT_DELAY_MS = 3000;
-const RECONNECT_ATTEMPTS = 3;
+/**
+ * Waits before each reconnection, growing so that a provider restarting its service (which
+ * takes seconds) or a network coming back is caught within about 45 s without hammering it.
+ * Each attempt has the wallet sign a new access message: a restarted provider refuses
+ * messages signed before it started, and every message is single-use.
+ */
+const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 15000, 15000];
 
 const REASONS: Record<number, string> = {
   1000: 'the shell exited',
@@ -46,13 +52,27 @@ export function WebTerminal({ job }: { job: string }) {
     [],
   );
 
+  /** Schedules the next reconnection, saying why; false once the attempts are spent. */
+  function retry(reason: string): boolean {
+    if (attempts.current >= RECONNECT_DELAYS_MS.length) return false;
+    const delay = RECONNECT_DELAYS_MS[attempts.current];
+    attempts.current += 1;
+    term.current?.write(`\r\n\x1b[33m[connection lost: ${reason}; reconnecting]\x1b[0m\r\n`);
+    setStatus({ kind: 'reconnecting', reason });
+    window.setTimeout(() => void open(), delay);
+    return true;
+  }
+
   async function open() {
-    if (!session.wallet || !session.account) return;
+    if (unmounted.current || !session.wallet || !session.account) return;
     setStatus({ kind: 'signing' });
     let access: SignedAccess;
     try {
       access = await signedAccess(session.wallet, session.account, job, 'terminal');
     } catch (e) {
+      // While reconnecting, a provider still restarting is not reachable yet (the API says so):
+      // keep trying. A declined signature ends it: the renter chose to.
+      if (attempts.current > 0 && !(e instanceof WalletRejected) && retry((e as Error).message)) return;
       setStatus({ kind: 'closed', reason: (e as Error).message });
       return;
     }
@@ -89,14 +109,7 @@ export function WebTerminal({ job }: { job: string }) {
     ws.onclose = (event) => {
       const reason = event.reason || REASONS[event.code] || `closed (${event.code})`;
       if (unmounted.current) return;
-      if (TRANSIENT.has(event.code) && attempts.current < RECONNECT_ATTEMPTS) {
-        attempts.current += 1;
-        xterm.write(`\r\n\x1b[33m[connection lost: ${reason}; reconnecting]\x1b[0m\r\n`);
-        setStatus({ kind: 'reconnecting', reason });
-        window.setTimeout(() => void open(), RECONNECT_DELAY_MS);
-      } else {
-        setStatus({ kind: 'closed', reason });
-      }
+      if (!TRANSIENT.has(event.code) || !retry(reason)) setStatus({ kind: 'closed', reason });
     };
     const typed = xterm.onData((text) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(new TextEncoder().encode(text));

@@ -6,7 +6,6 @@ import {
   appendTransactionMessageInstructions,
   compileTransaction,
   createNoopSigner,
-  createSolanaRpc,
   createTransactionMessage,
   getAddressEncoder,
   getProgramDerivedAddress,
@@ -20,10 +19,22 @@ import {
 } from '@solana/kit';
 import type { Wallet, WalletAccount } from '@wallet-standard/base';
 
-import { CONFIG_SEED, GPU_MODEL_SEED, REGION_SEED, RENTAL_SEED, STAKE_POOL_SEED, STAKE_SEED } from './generated/constants';
+import {
+  CONFIG_SEED,
+  ESCROW_SEED,
+  GPU_MODEL_SEED,
+  REGION_SEED,
+  RENTAL_SEED,
+  STAKE_POOL_SEED,
+  STAKE_SEED,
+  SUBSIDY_POOL_SEED,
+  SUBSIDY_VAULT_SEED,
+} from './generated/constants';
 import { fetchConfig } from './generated/program/accounts/config';
 import { fetchMaybeRental, getRentalSize, type Rental } from './generated/program/accounts/rental';
 import { fetchMaybeStake } from './generated/program/accounts/stake';
+import { getExtendSolInstruction } from './generated/program/instructions/extendSol';
+import { getOpenRentalCalorInstruction } from './generated/program/instructions/openRentalCalor';
 import { getOpenRentalSolInstruction } from './generated/program/instructions/openRentalSol';
 import { getCancelInstruction } from './generated/program/instructions/cancel';
 import { getCompleteInstruction } from './generated/program/instructions/complete';
@@ -31,30 +42,12 @@ import { getSettleSolInstruction } from './generated/program/instructions/settle
 import { CALOR_PROGRAM_ADDRESS } from './generated/program/programs';
 import { RentalState } from './generated/program/types/rentalState';
 import { PYTH_RECEIVER_PROGRAM, readPriceUpdate } from './rules/pyth';
-import { quote, type Payment, type QuoteResult } from './rules/quote';
+import { quote, quoteSolExtension, type Payment, type QuoteResult } from './rules/quote';
+import { addressBytes, le, pda, rpc } from './rpc';
+import { calorAccount, TOKEN_ACCOUNT_LEN } from './token';
 import { base64, signTransaction } from './wallet';
 
-/** The RPC node: `?rpc=` on the page, the build's VITE_CALOR_RPC, or the local chain's. */
-export const rpcUrl: string =
-  new URLSearchParams(window.location.search).get('rpc') ??
-  (import.meta.env.VITE_CALOR_RPC as string | undefined) ??
-  'http://127.0.0.1:8899';
-
-export const rpc = createSolanaRpc(rpcUrl);
-
 const DEFAULT_ADDRESS = '11111111111111111111111111111111';
-
-export async function pda(seeds: Uint8Array[]): Promise<Address> {
-  const [found] = await getProgramDerivedAddress({ programAddress: CALOR_PROGRAM_ADDRESS, seeds });
-  return found;
-}
-
-export const addressBytes = (a: string) => new Uint8Array(getAddressEncoder().encode(address(a)));
-export const le = (value: bigint, bytes: number) => {
-  const out = new Uint8Array(bytes);
-  for (let i = 0; i < bytes; i++) out[i] = Number((value >> BigInt(8 * i)) & 0xffn);
-  return out;
-};
 
 /**
  * The SOL/USD price update the program reads: `?solUsd=` on the page, the build's
@@ -92,6 +85,8 @@ export type ChainQuote = {
   feeLamports: bigint;
   balanceLamports: bigint;
   calorDecimals: number;
+  /** Calor base units the renter holds (Calor payments only). */
+  calorBalance: bigint;
 };
 
 const SIGNATURE_FEE_LAMPORTS = 5_000n;
@@ -103,39 +98,77 @@ export async function quoteOnChain(
   hours: number,
   payment: Payment,
 ): Promise<ChainQuote> {
-  const [config, priceAccount, now, rentLamports, balance] = await Promise.all([
-    pda([CONFIG_SEED]).then((a) => fetchConfig(rpc, a, { commitment: 'confirmed' })),
+  const config = await pda([CONFIG_SEED]).then((a) => fetchConfig(rpc, a, { commitment: 'confirmed' }));
+  const calor = payment === 'calor';
+  const [priceAccount, now, rentalRent, escrowRent, balance, tokens] = await Promise.all([
     solUsdAccount().then((a) => rpc.getAccountInfo(a, { encoding: 'base64', commitment: 'confirmed' }).send()),
     chainTime(),
     rpc.getMinimumBalanceForRentExemption(BigInt(getRentalSize())).send(),
+    calor ? rpc.getMinimumBalanceForRentExemption(TOKEN_ACCOUNT_LEN).send() : Promise.resolve(0n),
     rpc.getBalance(address(renter), { commitment: 'confirmed' }).send(),
+    calor ? calorAccount(renter, config.data.calorMint) : Promise.resolve(null),
   ]);
   const price = priceAccount.value ? readPriceUpdate(priceAccount.value.owner, base64.decode(priceAccount.value.data[0])) : null;
   return {
     result: quote(config.data, price, now, hourlyRateMicroUsd, hours, payment, SLIPPAGE_BPS),
-    rentLamports,
+    // a Calor rental also holds its escrow token account's rent
+    rentLamports: rentalRent + escrowRent,
     feeLamports: SIGNATURE_FEE_LAMPORTS,
     balanceLamports: balance.value,
     calorDecimals: config.data.calorDecimals,
+    calorBalance: tokens?.balance ?? 0n,
   };
 }
 
-export type SolOpen = {
+/** What `hours` more of a running SOL rental cost now, from the rental and price on chain. */
+export async function quoteExtensionOnChain(rentalAddress: string, hours: number): Promise<ChainQuote> {
+  const rental = await readRental(rentalAddress);
+  if (!rental) throw new Error('the rental is settled: there is nothing to extend');
+  const [config, priceAccount, now, balance] = await Promise.all([
+    pda([CONFIG_SEED]).then((a) => fetchConfig(rpc, a, { commitment: 'confirmed' })),
+    solUsdAccount().then((a) => rpc.getAccountInfo(a, { encoding: 'base64', commitment: 'confirmed' }).send()),
+    chainTime(),
+    rpc.getBalance(rental.renter, { commitment: 'confirmed' }).send(),
+  ]);
+  const price = priceAccount.value ? readPriceUpdate(priceAccount.value.owner, base64.decode(priceAccount.value.data[0])) : null;
+  return {
+    result: quoteSolExtension(config.data, price, now, rental.hours, rental.hourlyRateMicroUsd, hours, SLIPPAGE_BPS),
+    rentLamports: 0n,
+    feeLamports: SIGNATURE_FEE_LAMPORTS,
+    balanceLamports: balance.value,
+    calorDecimals: config.data.calorDecimals,
+    calorBalance: 0n,
+  };
+}
+
+/** `extend_sol`: `hours` more at the rental's rate, paying at most `maxPayment` lamports. */
+export async function extendSolInstruction(rentalAddress: string, renter: string, hours: number, maxPayment: bigint): Promise<Instruction> {
+  return getExtendSolInstruction({
+    config: await pda([CONFIG_SEED]),
+    rental: address(rentalAddress),
+    priceUpdate: await solUsdAccount(),
+    renter: createNoopSigner(address(renter)),
+    args: { hours, maxPayment },
+  });
+}
+
+export type Open = {
   renter: string;
   gpu: number;
   region: number | null;
   hours: number;
   hourlyRateMicroUsd: bigint;
   sshKey: string | null;
+  payment: Payment;
   maxPayment: bigint;
 };
 
 /**
- * `open_rental_sol`, built here from the program client: a fresh random rental id, the
- * renter's stake for routing priority when it has one, `maxPayment` from the browser's quote.
- * Returns the rental's address with the instruction.
+ * `open_rental_sol` or `open_rental_calor`, built here from the program client: a fresh random
+ * rental id, the renter's stake for routing priority when it has one, `maxPayment` from the
+ * browser's quote. Returns the rental's address with the instruction.
  */
-export async function openSolInstruction(open: SolOpen): Promise<{ rental: Address; instruction: Instruction }> {
+export async function openInstruction(open: Open): Promise<{ rental: Address; instruction: Instruction }> {
   const id = new DataView(crypto.getRandomValues(new Uint8Array(8)).buffer).getBigUint64(0, true);
   const renterBytes = addressBytes(open.renter);
   const [rental, bump] = await getProgramDerivedAddress({
@@ -144,27 +177,45 @@ export async function openSolInstruction(open: SolOpen): Promise<{ rental: Addre
   });
   const stakeAddress = await pda([STAKE_SEED, renterBytes]);
   const staked = (await fetchMaybeStake(rpc, stakeAddress, { commitment: 'confirmed' })).exists;
-  const instruction = getOpenRentalSolInstruction({
+  const common = {
     config: await pda([CONFIG_SEED]),
     gpuModel: await pda([GPU_MODEL_SEED, le(BigInt(open.gpu), 2)]),
     region: open.region == null ? undefined : await pda([REGION_SEED, le(BigInt(open.region), 2)]),
     rental,
-    priceUpdate: await solUsdAccount(),
     stake: staked ? stakeAddress : undefined,
     stakePool: staked ? await pda([STAKE_POOL_SEED]) : undefined,
     renter: createNoopSigner(address(open.renter)),
-    args: {
-      id,
-      bump,
-      escrowBump: 0,
-      hours: open.hours,
-      hourlyRateMicroUsd: open.hourlyRateMicroUsd,
-      region: open.region,
-      near: null,
-      sshPublicKey: open.sshKey,
-      forwardedPorts: [],
-      maxPayment: open.maxPayment,
-    },
+  };
+  const args = {
+    id,
+    bump,
+    escrowBump: 0,
+    hours: open.hours,
+    hourlyRateMicroUsd: open.hourlyRateMicroUsd,
+    region: open.region,
+    near: null,
+    sshPublicKey: open.sshKey,
+    forwardedPorts: [],
+    maxPayment: open.maxPayment,
+  };
+  if (open.payment === 'sol') {
+    return { rental, instruction: getOpenRentalSolInstruction({ ...common, priceUpdate: await solUsdAccount(), args }) };
+  }
+  const config = await fetchConfig(rpc, common.config, { commitment: 'confirmed' });
+  const tokens = await calorAccount(open.renter, config.data.calorMint);
+  const [escrow, escrowBump] = await getProgramDerivedAddress({
+    programAddress: CALOR_PROGRAM_ADDRESS,
+    seeds: [ESCROW_SEED, addressBytes(rental)],
+  });
+  const instruction = getOpenRentalCalorInstruction({
+    ...common,
+    calorMint: config.data.calorMint,
+    renterToken: tokens.account,
+    escrow,
+    subsidyPool: await pda([SUBSIDY_POOL_SEED]),
+    subsidyVault: await pda([SUBSIDY_VAULT_SEED]),
+    tokenProgram: tokens.tokenProgram,
+    args: { ...args, escrowBump },
   });
   return { rental, instruction };
 }

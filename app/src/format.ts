@@ -2,8 +2,10 @@
 export const usd = (n: number | null | undefined): string => (n == null ? '—' : `$${n.toFixed(2)}`);
 
 /** Decimals of the two payment units (SOL: 9; the Calor mint: 6, calor_client::catalog). */
-const DECIMALS: Record<string, [number, string]> = {
+export const DECIMALS: Record<string, [number, string]> = {
   lamports: [9, 'SOL'],
+  // a job's costs name the unit `calor_base_units`; the API's problems say "Calor base units"
+  calor_base_units: [6, 'Calor'],
   'Calor base units': [6, 'Calor'],
 };
 
@@ -24,3 +26,21 @@ export function duration(secs: number): string {
   const m = Math.floor((s % 3600) / 60);
   return h > 0 ? `${h} h ${m} min` : `${m} min ${s % 60} s`;
 }
+
+/** Whole Calor typed by a person ("1500", "0.25") as base units; `null` when it is not one. */
+export function parseCalor(text: string, decimals: number): bigint | null {
+  const m = text.trim().match(/^(\d+)(?:\.(\d+))?$/);
+  if (!m || (m[2] ?? '').length > decimals) return null;
+  return BigInt(m[1]) * 10n ** BigInt(decimals) + BigInt((m[2] ?? '').padEnd(decimals, '0') || '0');
+}
+
+/** Base units as whole Calor, trailing zeros dropped. */
+export function calorText(units: bigint | number, decimals: number): string {
+  const n = BigInt(units);
+  const scale = 10n ** BigInt(decimals);
+  const fraction = (n % scale).toString().padStart(decimals, '0').replace(/0+$/, '');
+  return `${(n / scale).toLocaleString('en-US')}${fraction ? `.${fraction}` : ''} Calor`;
+}
+
+/** Whole Calor in `baseUnits` (the API's amounts are base units). */
+export const wholeCalor = (baseUnits: number): number => baseUnits / 10 ** DECIMALS['Calor base units'][0];

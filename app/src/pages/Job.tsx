@@ -7,6 +7,7 @@ import { signedAccess } from '../access';
 import { api, problemText, type Job as JobView } from '../api';
 import { readRental, signAndSend, stateName, stopInstructions } from '../chain';
 import { duration, units, usd, when } from '../format';
+import { Extend } from './Extend';
 import { useSession } from '../session';
 import { base64, signTransaction } from '../wallet';
 
@@ -162,9 +163,18 @@ export function Job({ id }: { id: string }) {
         </p>
       )}
       {running && left != null && (
-        <p role={left < WARN_SECS ? 'alert' : 'status'} className={left < WARN_SECS ? 'error' : ''}>
-          {duration(left)} left{left < WARN_SECS ? ': the instance stops at the end of the paid time.' : ''}
+        <p role={left < WARN_SECS ? 'alert' : 'status'} className={left < WARN_SECS ? 'error' : ''} data-testid="time-left">
+          {duration(left)} left{left < WARN_SECS ? ': the instance stops at the end of the paid time. Extend to keep it.' : ''}
         </p>
+      )}
+      {running && job.payment === 'sol' && (
+        <Extend
+          rental={job.rental}
+          onExtended={(hours) => {
+            setNotice(`Extended by ${hours} h: the new end shows once the chain confirms it.`);
+            void load();
+          }}
+        />
       )}
       <h2>Timeline</h2>
       <ol className="timeline">
@@ -229,7 +239,7 @@ export function Job({ id }: { id: string }) {
         <dt>Protocol fee</dt>
         <dd>{units(c.fee, c.unit)}</dd>
         <dt>Burned</dt>
-        <dd>{units(c.burned, c.unit)}</dd>
+        <dd data-testid="burned">{units(c.burned, c.unit)}</dd>
         <dt>Refund</dt>
         <dd data-testid="refund">{units(c.refund, c.unit)}</dd>
       </dl>

@@ -1,23 +1,20 @@
-// Rent: model, region, hours, SOL or Calor, an SSH key or none. A SOL rental is quoted and
-// built here, in the browser, from the chain's own accounts and the program client generated
-// from the IDL (the API only lists the rates): the quote is the program's arithmetic
+// Rent: model, region, hours, SOL or Calor, an SSH key or none. The rental is quoted and built
+// here, in the browser, from the chain's own accounts and the program client generated from
+// the IDL (the API only lists the rates): the quote is the program's arithmetic
 // (rules/quote.ts), the key is checked as the program checks it (rules/sshKey.ts), and the
-// wallet's transaction goes straight to the RPC node. A Calor rental is still quoted and built
-// by the API. Nothing is charged before the wallet signs; a declined signature charges nothing.
+// wallet's transaction goes straight to the RPC node. Nothing is charged before the wallet
+// signs; a declined signature charges nothing.
 import { useEffect, useState } from 'react';
 
-import { api, problemText, type GpuCatalog, type Schemas } from '../api';
-import { openSolInstruction, quoteOnChain, signAndSend, type ChainQuote } from '../chain';
+import { api, problemText, type GpuCatalog } from '../api';
+import { openInstruction, quoteOnChain, signAndSend, type ChainQuote } from '../chain';
 import { MAX_RENTAL_HOURS } from '../generated/constants';
-import { duration, units, usd } from '../format';
-import { quoteErrorText, usdText } from '../rules/quote';
+import { calorText, duration, usd } from '../format';
+import { quoteErrorText, usdText, type Payment } from '../rules/quote';
 import { checkSshKey, sshKeyErrorText } from '../rules/sshKey';
 import { useSession } from '../session';
-import { base64, signTransaction } from '../wallet';
 
-type Created = Schemas['CreatedJob'];
-
-/** What the quote panel shows, whichever side computed it. */
+/** What the quote panel shows. */
 type Offer = {
   hours: number;
   hourlyRateUsd: number;
@@ -34,40 +31,28 @@ type Offer = {
 
 const sol = (lamports: bigint) => `${(Number(lamports) / 1e9).toFixed(6)} SOL`;
 
-function solOffer(q: ChainQuote, queued: boolean): Offer | string {
+function offerOf(q: ChainQuote, queued: boolean): Offer | string {
   if ('error' in q.result) return quoteErrorText(q.result.error);
   const ok = q.result.ok;
-  const need = ok.maxPayment + q.rentLamports + q.feeLamports;
+  const calor = ok.payment === 'calor';
+  const needLamports = (calor ? 0n : ok.maxPayment) + q.rentLamports + q.feeLamports;
+  let shortfall: string | null = null;
+  if (calor && q.calorBalance < ok.maxPayment) {
+    shortfall = `Not enough Calor: this rental needs up to ${calorText(ok.maxPayment, q.calorDecimals)} (with 1% slippage); your wallet holds ${calorText(q.calorBalance, q.calorDecimals)}.`;
+  } else if (q.balanceLamports < needLamports) {
+    shortfall = `Not enough SOL: this rental needs up to ${sol(needLamports)} (${calor ? 'the refundable rent of the rental and its escrow, and the fee' : 'the payment with 1% slippage, the refundable rent and the fee'}); your wallet holds ${sol(q.balanceLamports)}.`;
+  }
   return {
     hours: ok.hours,
     hourlyRateUsd: Number(ok.hourlyRateMicroUsd) / 1e6,
     paidUsd: usdText(ok.paidUsdMicro),
-    amount: sol(ok.amount),
+    amount: calor ? calorText(ok.amount, q.calorDecimals) : sol(ok.amount),
     minimumUsd: usdText(ok.minimumUsdMicro),
     atMinimum: ok.paidUsdMicro <= ok.minimumUsdMicro,
     refundableRent: sol(q.rentLamports),
     networkFee: sol(q.feeLamports),
     queued,
-    shortfall:
-      q.balanceLamports < need
-        ? `Not enough SOL: this rental needs up to ${sol(need)} (the payment with 1% slippage, the refundable rent and the fee); your wallet holds ${sol(q.balanceLamports)}.`
-        : null,
-  };
-}
-
-function apiOffer(c: Created): Offer {
-  const q = c.quote;
-  return {
-    hours: q.hours,
-    hourlyRateUsd: q.hourlyRateUsd,
-    paidUsd: usd(q.paidUsd),
-    amount: `${q.amountDisplay.toFixed(6)} Calor`,
-    minimumUsd: usd(q.minimumUsd),
-    atMinimum: q.paidUsd <= q.minimumUsd,
-    refundableRent: units(q.refundableRentLamports, 'lamports'),
-    networkFee: units(q.networkFeeLamports, 'lamports'),
-    queued: q.queued,
-    shortfall: null,
+    shortfall,
   };
 }
 
@@ -76,12 +61,11 @@ export function Rent({ gpu }: { gpu: number }) {
   const [catalog, setCatalog] = useState<GpuCatalog | null>(null);
   const [region, setRegion] = useState<string>('');
   const [hours, setHours] = useState(3);
-  const [payment, setPayment] = useState<'sol' | 'calor'>('sol');
+  const [payment, setPayment] = useState<Payment>('sol');
   const [sshKey, setSshKey] = useState('');
   const [offer, setOffer] = useState<Offer | null>(null);
-  // what signing sends: a SOL open built here at the quoted rate and maximum, or the API's
-  const [solOpen, setSolOpen] = useState<{ rate: bigint; maxPayment: bigint } | null>(null);
-  const [created, setCreated] = useState<Created | null>(null);
+  // what signing sends: the open at the quoted rate and maximum
+  const [terms, setTerms] = useState<{ rate: bigint; maxPayment: bigint } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -97,54 +81,29 @@ export function Rent({ gpu }: { gpu: number }) {
   // a changed form needs a new quote
   useEffect(() => {
     setOffer(null);
-    setSolOpen(null);
-    setCreated(null);
+    setTerms(null);
   }, [region, hours, payment, sshKey]);
 
-  async function quoteSol() {
-    if (!model || !session.account) return;
-    const scope = region === '' ? model : model.regions.find((r) => r.id === Number(region));
-    if (!scope?.rate) {
-      setError(`No ${model.name} is online${region === '' ? '' : ' in this region'}: nothing to rent now.`);
-      return;
-    }
-    const rate = BigInt(scope.rate.marketMicroUsd);
-    const q = await quoteOnChain(session.account.address, rate, hours, 'sol');
-    const shown = solOffer(q, scope.idleNodes === 0);
-    if (typeof shown === 'string') {
-      setError(shown);
-      return;
-    }
-    setOffer(shown);
-    if ('ok' in q.result) setSolOpen({ rate, maxPayment: q.result.ok.maxPayment });
-    if (shown.shortfall) setError(shown.shortfall);
-  }
-
-  async function quoteCalor() {
-    const { data, error: e, response } = await api.POST('/api/jobs', {
-      body: {
-        gpu,
-        hours,
-        payment,
-        region: region === '' ? null : Number(region),
-        sshKey: key === '' ? null : key,
-        forwardedPorts: [],
-      },
-    });
-    if (!data) {
-      setError(problemText(e, response));
-      return;
-    }
-    setCreated(data);
-    setOffer(apiOffer(data));
-  }
-
   async function quote() {
-    if (keyProblem) return;
+    if (keyProblem || !model || !session.account) return;
     setBusy(true);
     setError(null);
     try {
-      await (payment === 'sol' ? quoteSol() : quoteCalor());
+      const scope = region === '' ? model : model.regions.find((r) => r.id === Number(region));
+      if (!scope?.rate) {
+        setError(`No ${model.name} is online${region === '' ? '' : ' in this region'}: nothing to rent now.`);
+        return;
+      }
+      const rate = BigInt(scope.rate.marketMicroUsd);
+      const q = await quoteOnChain(session.account.address, rate, hours, payment);
+      const shown = offerOf(q, scope.idleNodes === 0);
+      if (typeof shown === 'string') {
+        setError(shown);
+        return;
+      }
+      setOffer(shown);
+      if ('ok' in q.result) setTerms({ rate, maxPayment: q.result.ok.maxPayment });
+      if (shown.shortfall) setError(shown.shortfall);
     } catch (e) {
       setError(`The chain could not be read: ${(e as Error).message}`);
     } finally {
@@ -153,32 +112,22 @@ export function Rent({ gpu }: { gpu: number }) {
   }
 
   async function rent() {
-    if (!session.wallet || !session.account || !offer || offer.shortfall) return;
+    if (!session.wallet || !session.account || !offer || offer.shortfall || !terms) return;
     setBusy(true);
     setError(null);
     try {
-      let rental: string;
-      if (solOpen) {
-        const open = await openSolInstruction({
-          renter: session.account.address,
-          gpu,
-          region: region === '' ? null : Number(region),
-          hours,
-          hourlyRateMicroUsd: solOpen.rate,
-          sshKey: key === '' ? null : key,
-          maxPayment: solOpen.maxPayment,
-        });
-        await signAndSend(session.wallet, session.account, [open.instruction]);
-        rental = open.rental;
-      } else if (created) {
-        const signed = await signTransaction(session.wallet, session.account, base64.decode(created.transaction));
-        const { error: e, response } = await api.POST('/api/tx', { body: { transaction: base64.encode(signed) } });
-        if (!response.ok) throw new Error(problemText(e, response));
-        rental = created.rental;
-      } else {
-        return;
-      }
-      window.location.hash = `#/jobs/${rental}`;
+      const open = await openInstruction({
+        renter: session.account.address,
+        gpu,
+        region: region === '' ? null : Number(region),
+        hours,
+        hourlyRateMicroUsd: terms.rate,
+        sshKey: key === '' ? null : key,
+        payment,
+        maxPayment: terms.maxPayment,
+      });
+      await signAndSend(session.wallet, session.account, [open.instruction]);
+      window.location.hash = `#/jobs/${open.rental}`;
     } catch (e) {
       setError((e as Error).message);
     } finally {

@@ -6,13 +6,11 @@ import { useCallback, useEffect, useState } from 'react';
 
 import { api, problemText, type Schemas } from '../api';
 import { signAndSend } from '../chain';
-import { when } from '../format';
+import { calorText, parseCalor, when } from '../format';
 import { useSession } from '../session';
 import {
-  calorText,
   claimInstruction,
   depositInstruction,
-  parseCalor,
   readStaking,
   withdrawInstruction,
   type StakingView,

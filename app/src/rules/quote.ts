@@ -135,14 +135,9 @@ export function quote(
     }
     let amount: bigint;
     if (payment === 'sol') {
-      if (!solUsd) return { error: { kind: 'notAPriceUpdate' } };
-      const problem = priceProblem(config, solUsd, now);
-      if (problem) return { error: { kind: 'price', name: problem } };
-      try {
-        amount = usdToLamports(paidUsdMicro, solUsd.price, solUsd.conf, solUsd.exponent);
-      } catch {
-        return { error: { kind: 'price', name: 'InvalidOraclePrice' } };
-      }
+      const lamports = solAmount(config, solUsd, now, paidUsdMicro);
+      if (typeof lamports !== 'bigint') return { error: lamports };
+      amount = lamports;
     } else {
       const tokens = usdToCalor(config, now, paidUsdMicro);
       if (typeof tokens === 'string') return { error: { kind: 'price', name: tokens } };
@@ -150,6 +145,48 @@ export function quote(
     }
     const maxPayment = u64(amount + (amount * BigInt(slippageBps)) / BPS);
     return { ok: { payment, hours, hourlyRateMicroUsd, marketUsdMicro, paidUsdMicro, minimumUsdMicro, amount, maxPayment } };
+  } catch (e) {
+    if (e instanceof Overflow) return { error: { kind: 'overflow' } };
+    throw e;
+  }
+}
+
+/** Lamports worth `usdMicro` at the SOL/USD price, checked as the program checks it. */
+function solAmount(config: QuoteConfig, solUsd: PriceMessage | null, now: bigint, usdMicro: bigint): bigint | QuoteError {
+  if (!solUsd) return { kind: 'notAPriceUpdate' };
+  const problem = priceProblem(config, solUsd, now);
+  if (problem) return { kind: 'price', name: problem };
+  try {
+    return usdToLamports(usdMicro, solUsd.price, solUsd.conf, solUsd.exponent);
+  } catch {
+    return { kind: 'price', name: 'InvalidOraclePrice' };
+  }
+}
+
+/**
+ * Quotes `extend_sol` (calor_client::quote::quote_sol_extension): `hours` more of a running SOL
+ * rental that has bought `hoursBought` so far, at its own rate and today's price. No minimum
+ * applies to an extension; the rental stays within MAX_RENTAL_HOURS in all.
+ */
+export function quoteSolExtension(
+  config: QuoteConfig,
+  solUsd: PriceMessage | null,
+  now: bigint,
+  hoursBought: number,
+  hourlyRateMicroUsd: bigint,
+  hours: number,
+  slippageBps: number,
+): QuoteResult {
+  const left = Math.max(0, MAX_RENTAL_HOURS - hoursBought);
+  if (!Number.isInteger(hours) || hours < 1 || hours > left) return { error: { kind: 'hours', max: left } };
+  try {
+    const usd = usdCost(hourlyRateMicroUsd, hours);
+    const amount = solAmount(config, solUsd, now, usd);
+    if (typeof amount !== 'bigint') return { error: amount };
+    const maxPayment = u64(amount + (amount * BigInt(slippageBps)) / BPS);
+    return {
+      ok: { payment: 'sol', hours, hourlyRateMicroUsd, marketUsdMicro: usd, paidUsdMicro: usd, minimumUsdMicro: 0n, amount, maxPayment },
+    };
   } catch (e) {
     if (e instanceof Overflow) return { error: { kind: 'overflow' } };
     throw e;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import vectors from '../../../tests/vectors/app.json';
 import { getConfigDecoder } from '../generated/program/accounts/config';
 import { readPriceUpdate } from './pyth';
-import { quote, type Payment, type QuoteResult } from './quote';
+import { quote, quoteSolExtension, type Payment, type QuoteResult } from './quote';
 import { checkSshKey } from './sshKey';
 
 const bytes = (b64: string) => new Uint8Array(getBase64Encoder().encode(b64));
@@ -53,6 +53,23 @@ describe('the quote equals the program’s', () => {
       BigInt(v.hourlyRateMicroUsd),
       v.hours,
       v.payment as Payment,
+      v.slippageBps,
+    );
+    expect(plain(result)).toEqual(v.expected);
+  });
+});
+
+describe('the SOL extension quote equals the program’s', () => {
+  it.each(vectors.solExtensions.map((v) => [v.name, v] as const))('%s', (_, v) => {
+    const config = getConfigDecoder().decode(bytes(v.config));
+    const price = readPriceUpdate(v.priceOwner, bytes(v.priceData));
+    const result = quoteSolExtension(
+      config,
+      price,
+      BigInt(v.now),
+      v.hoursBought,
+      BigInt(v.hourlyRateMicroUsd),
+      v.hours,
       v.slippageBps,
     );
     expect(plain(result)).toEqual(v.expected);

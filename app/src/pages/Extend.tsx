@@ -1,0 +1,96 @@
+// Extend a running SOL rental: hours more at its own rate, quoted in the browser by the
+// program's rules (no minimum for an extension) and sent by the wallet to the RPC node.
+import { useState } from 'react';
+
+import { extendSolInstruction, quoteExtensionOnChain, signAndSend } from '../chain';
+import { quoteErrorText, usdText } from '../rules/quote';
+import { useSession } from '../session';
+
+const sol = (lamports: bigint) => `${(Number(lamports) / 1e9).toFixed(6)} SOL`;
+
+export function Extend({ rental, onExtended }: { rental: string; onExtended: (hours: number) => void }) {
+  const session = useSession();
+  const [hours, setHours] = useState(1);
+  const [offer, setOffer] = useState<{ text: string; maxPayment: bigint } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function quote() {
+    setBusy(true);
+    setError(null);
+    setOffer(null);
+    try {
+      const q = await quoteExtensionOnChain(rental, hours);
+      if ('error' in q.result) {
+        setError(quoteErrorText(q.result.error));
+        return;
+      }
+      const ok = q.result.ok;
+      if (q.balanceLamports < ok.maxPayment + q.feeLamports) {
+        setError(`Not enough SOL: ${hours} h more needs up to ${sol(ok.maxPayment + q.feeLamports)}; your wallet holds ${sol(q.balanceLamports)}.`);
+        return;
+      }
+      setOffer({ text: `${hours} h more: ${usdText(ok.paidUsdMicro)} = ${sol(ok.amount)}`, maxPayment: ok.maxPayment });
+    } catch (e) {
+      setError(`The chain could not be read: ${(e as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function extend() {
+    if (!offer || !session.wallet || !session.account) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const instruction = await extendSolInstruction(rental, session.account.address, hours, offer.maxPayment);
+      await signAndSend(session.wallet, session.account, [instruction]);
+      setOffer(null);
+      onExtended(hours);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form
+      className="extend"
+      aria-label="Extend"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void quote();
+      }}
+    >
+      <label>
+        Extend by (hours){' '}
+        <input
+          type="number"
+          min={1}
+          value={hours}
+          onChange={(e) => {
+            setHours(Number(e.target.value));
+            setOffer(null);
+          }}
+        />
+      </label>{' '}
+      <button type="submit" disabled={busy}>
+        Quote the extension
+      </button>
+      {offer && (
+        <p>
+          <span data-testid="extend-quote">{offer.text}</span>{' '}
+          <button type="button" className="primary" disabled={busy} onClick={() => void extend()}>
+            {busy ? 'Waiting for the wallet…' : 'Sign and extend'}
+          </button>
+        </p>
+      )}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
