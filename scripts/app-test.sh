@@ -11,6 +11,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/local-tools.sh
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/calor/target}
 bin="$CARGO_TARGET_DIR/debug"
+# the stack's binaries: `cargo test` builds only those its tests name, not calor-dev or
+# calor-migrate, so a stale or missing copy must not be what the browser tests run against
+cargo build -q --locked --ignore-rust-version -p calor-migrations -p calor-provisioner -p calor-api
 # run alone: the engine, the instance image and the local node first (scripts/test.sh did it)
 if [[ -z "${CALOR_INSTANCE_IMAGE:-}" ]]; then prepare_local_tools; fi
 

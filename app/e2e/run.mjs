@@ -96,7 +96,7 @@ await step('connect and sign in with the wallet', async () => {
 await step('the jobs page, signed in', async () => {
   await page.getByRole('link', { name: 'Jobs' }).click();
   await page.getByRole('heading', { name: 'Your jobs' }).waitFor();
-  await page.getByText('No jobs yet').waitFor({ timeout: 15_000 });
+  await page.getByText('No jobs match').waitFor({ timeout: 15_000 });
   await accessible(page, 'jobs');
   await shoot(page, 'jobs');
 });
@@ -140,6 +140,13 @@ await step('rent with SOL until running: quote, the wallet signs, the provider s
   assert.match(await page.getByTestId('quote-amount').innerText(), /\$6\.00 = 0\.0\d+ SOL/);
   await accessible(page, 'rent');
   await shoot(page, 'rent');
+  // the wallet declines: nothing is sent, nothing is charged, and the page says so
+  const held = (await rpc('getBalance', [wallet.address, { commitment: 'confirmed' }])).value;
+  wallet.rejectNext = true;
+  await page.getByRole('button', { name: /Sign and rent/ }).click();
+  await page.getByRole('alert').filter({ hasText: 'the wallet declined to sign the transaction: nothing was signed or charged' }).waitFor();
+  assert.match(page.url(), /#\/rent\/1$/);
+  assert.equal((await rpc('getBalance', [wallet.address, { commitment: 'confirmed' }])).value, held, 'nothing charged');
   await page.getByRole('button', { name: /Sign and rent/ }).click();
   await page.waitForURL(/#\/jobs\//);
   page.off('request', watch);
@@ -326,6 +333,18 @@ await step('rent with Calor and see the burn: built in the browser, settled, the
   await shoot(page, 'job-calor-settled');
 });
 
+await step('the jobs page filters by status and by region', async () => {
+  await page.getByRole('link', { name: 'Jobs' }).click();
+  await page.getByLabel('Status').selectOption('completed');
+  await page.locator('.jobs li').filter({ hasText: 'completed' }).nth(1).waitFor({ timeout: 15_000 });
+  assert.equal(await page.locator('.jobs li').filter({ hasText: 'running' }).count(), 0);
+  // this run's rentals went to the nearest region with capacity: none is pinned
+  await page.getByLabel('Region (pinned)').selectOption({ index: 1 });
+  await page.getByText('No jobs match').waitFor({ timeout: 15_000 });
+  await page.getByLabel('Status').selectOption('all');
+  await page.getByLabel('Region (pinned)').selectOption('');
+});
+
 await step('the network page: the network now, and hour by hour from the index', async () => {
   await page.getByRole('link', { name: 'Network' }).click();
   await page.getByRole('heading', { name: 'Network' }).waitFor();
@@ -339,6 +358,33 @@ await step('the network page: the network now, and hour by hour from the index',
   await page.getByTestId('total-burned').filter({ hasText: `${(burned / 1e6).toFixed(6)} Calor` }).waitFor();
   await accessible(page, 'network');
   await shoot(page, 'network');
+});
+
+await step('claim: two epoch ends share the Calor rental\'s fee with the stake; the wallet signs the claim; the chain pays what was shown', async () => {
+  // the stake (1,000 Calor deposited this epoch) earns from the next one; the fee's share for
+  // stakers waits for an epoch with earning stake, so it is shared at the second end
+  for (let i = 0; i < 2; i++) execFileSync(join(process.env.CALOR_BIN, 'calor-dev'), ['end-epoch'], { stdio: 'inherit' });
+  await page.getByRole('link', { name: 'Staking' }).click();
+  await page.getByTestId('stake-active').filter({ hasText: '1,000 Calor' }).waitFor({ timeout: 15_000 });
+  const claim = page.getByRole('button', { name: 'Claim rewards' });
+  await page.waitForFunction(() => !document.querySelector('[data-testid="rewards-pending"]')?.textContent?.startsWith('0 '), null, { timeout: 40_000 });
+  assert.ok(!(await claim.isDisabled()), 'something to claim');
+  const shown = await page.getByTestId('rewards-pending').innerText();
+  const before = await calorHeld(wallet.address);
+  await claim.click();
+  await page.getByRole('status').filter({ hasText: /^Claimed / }).waitFor({ timeout: 30_000 });
+  const gained = (await calorHeld(wallet.address)) - before;
+  assert.ok(gained > 0n, 'the claim paid Calor');
+  assert.equal(Math.round(Number(shown.replace(/[^\d.]/g, '')) * 1e6), Number(gained), `shown ${shown}, paid ${gained} base units`);
+  await shoot(page, 'staking-claimed');
+  // the clock moved two days: the provider's node is offline until its next heartbeat
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const catalog = await fetch(`${process.env.CALOR_API ?? 'http://127.0.0.1:8080'}/api/gpus`).then((r) => r.json());
+    if (catalog.models.some((m) => m.idleNodes > 0)) break;
+    assert.ok(Date.now() < deadline, 'the node heartbeats again within a minute');
+    await new Promise((r) => setTimeout(r, 500));
+  }
 });
 
 await step('the dark theme', async () => {

@@ -87,3 +87,16 @@ export async function claimInstruction(view: StakingView): Promise<Instruction> 
   const accounts = await common(view);
   return getClaimRewardsInstruction({ ...accounts, rewardsVault: view.pool.rewardsVault, epochRecord: await epochRecord(view) });
 }
+
+/**
+ * Earning and waiting tokens as the program counts them now (`Stake::sync`): tokens pending in
+ * an epoch that has ended earn already, although the account shows them as pending until the
+ * owner's next instruction.
+ */
+export function stakeNow(view: StakingView): { active: bigint; pending: bigint } {
+  const s = view.stake;
+  if (!s) return { active: 0n, pending: 0n };
+  return s.pending > 0n && s.pendingEpoch < view.pool.epoch
+    ? { active: s.active + s.pending, pending: 0n }
+    : { active: s.active, pending: s.pending };
+}

@@ -180,6 +180,41 @@ pub async fn publish_local_sol_price(chain: &Chain, usd_cents: i64) -> Result<Pu
     Ok(address)
 }
 
+/// Local chains: moves the clock past the staking epoch's end, ends the epoch (anyone may,
+/// `payer` pays the epoch record's rent), then republishes the local SOL/USD price and Calor
+/// rate at the new time so that quotes keep working. Returns the epoch that ended.
+pub async fn end_local_epoch(chain: &Chain, authority: &Keypair) -> Result<u64> {
+    let config = chain
+        .account::<Config>(&pda::config().0)
+        .await?
+        .context("the protocol is not initialised")?;
+    let pool = chain
+        .account::<StakePool>(&pda::stake_pool())
+        .await?
+        .context("staking is not set up")?;
+    let ends = pool
+        .epoch_started_at
+        .saturating_add(i64::from(config.params.staking.epoch_secs));
+    if chain.unix_timestamp().await? <= ends {
+        chain.time_travel(ends + 1).await?;
+    }
+    let advance = ix::advance_epoch(
+        authority.pubkey(),
+        pool.epoch,
+        config.calor_mint,
+        spl_token::ID,
+    );
+    chain
+        .send("advance_epoch", &[advance], authority, &[])
+        .await?;
+    let post = ix::post_calor_price(authority.pubkey(), LOCAL_CALOR_PRICE_MICRO_USD);
+    chain
+        .send("post_calor_price", &[post], authority, &[])
+        .await?;
+    publish_local_sol_price(chain, LOCAL_SOL_USD_CENTS).await?;
+    Ok(pool.epoch)
+}
+
 /// One node a provider lists.
 #[derive(Debug, Clone, Copy)]
 pub struct NodeSpec {

@@ -1,4 +1,4 @@
-// The signed-in wallet's jobs, newest first, filtered by status.
+// The signed-in wallet's jobs, newest first, filtered by status and by the region they are pinned to.
 import { useEffect, useState } from 'react';
 
 import { api, problemText, type Schemas } from '../api';
@@ -9,15 +9,31 @@ const STATUSES = ['all', 'queued', 'provisioning', 'running', 'completed', 'fail
 export function Jobs() {
   const { signedIn } = useSession();
   const [status, setStatus] = useState<(typeof STATUSES)[number]>('all');
+  const [region, setRegion] = useState('');
+  const [regions, setRegions] = useState<{ id: number; name: string }[]>([]);
   const [page, setPage] = useState<Schemas['JobPage'] | null>(null);
   const [error, setError] = useState<string | null>(null);
+
+  // the regions the catalog knows, to filter by
+  useEffect(() => {
+    void api.GET('/api/gpus').then(({ data }) => {
+      const byId = new Map<number, string>();
+      for (const m of data?.models ?? []) for (const r of m.regions) byId.set(r.id, r.name);
+      setRegions([...byId].map(([id, name]) => ({ id, name })).sort((a, b) => a.id - b.id));
+    });
+  }, []);
 
   useEffect(() => {
     if (!signedIn) return;
     let live = true;
     void (async () => {
       const { data, error: e, response } = await api.GET('/api/jobs', {
-        params: { query: status === 'all' ? {} : { status } },
+        params: {
+          query: {
+            ...(status === 'all' ? {} : { status }),
+            ...(region === '' ? {} : { region: Number(region) }),
+          },
+        },
       });
       if (!live) return;
       if (data) setPage(data);
@@ -26,7 +42,7 @@ export function Jobs() {
     return () => {
       live = false;
     };
-  }, [signedIn, status]);
+  }, [signedIn, status, region]);
 
   if (!signedIn) {
     return (
@@ -46,6 +62,17 @@ export function Jobs() {
             <option key={s}>{s}</option>
           ))}
         </select>
+      </label>{' '}
+      <label>
+        Region (pinned){' '}
+        <select value={region} onChange={(e) => setRegion(e.target.value)}>
+          <option value="">all</option>
+          {regions.map((r) => (
+            <option key={r.id} value={r.id}>
+              {r.name}
+            </option>
+          ))}
+        </select>
       </label>
       {error && (
         <p role="alert" className="error">
@@ -59,10 +86,11 @@ export function Jobs() {
               <code>{job.rental.slice(0, 8)}…</code>
             </a>{' '}
             {job.gpuName ?? `GPU ${job.gpu}`} · {job.hours} h ·{' '}
+            {job.region != null ? `${regions.find((r) => r.id === job.region)?.name ?? `region ${job.region}`} · ` : ''}
             <span className={`state ${job.state}`}>{job.state}</span>
           </li>
         ))}
-        {page && page.jobs.length === 0 && <li>No jobs yet: rent a GPU from the catalog.</li>}
+        {page && page.jobs.length === 0 && <li>No jobs match: rent a GPU from the catalog, or change the filters.</li>}
       </ul>
     </section>
   );

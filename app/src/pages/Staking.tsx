@@ -12,6 +12,7 @@ import {
   claimInstruction,
   depositInstruction,
   readStaking,
+  stakeNow,
   withdrawInstruction,
   type StakingView,
 } from '../staking';
@@ -42,9 +43,12 @@ export function Staking() {
     }
   }, [owner]);
 
+  // epochs end and rewards arrive while the page is open
   useEffect(() => {
     if (!session.signedIn) return;
     void load();
+    const every = window.setInterval(() => void load(), 10_000);
+    return () => window.clearInterval(every);
   }, [session.signedIn, load]);
 
   if (!session.signedIn || !chain) {
@@ -64,7 +68,8 @@ export function Staking() {
   const decimals = chain.calorDecimals;
   const calor = (n: bigint | number) => calorText(n, decimals);
   const stake = chain.stake;
-  const total = stake ? stake.active + stake.pending : 0n;
+  const now = stakeNow(chain);
+  const total = now.active + now.pending;
   const units = parseCalor(amount, decimals);
   const amountProblem =
     amount.trim() === ''
@@ -132,11 +137,11 @@ export function Staking() {
       <div className="cards">
         <div className="card" data-testid="stake-summary">
           <h2>Your stake</h2>
-          <dl>
+          <dl className="amounts">
             <dt>Earning</dt>
-            <dd className="amount" data-testid="stake-active">{calor(stake?.active ?? 0n)}</dd>
+            <dd className="amount" data-testid="stake-active">{calor(now.active)}</dd>
             <dt>Starts earning next epoch</dt>
-            <dd className="amount" data-testid="stake-pending">{calor(stake?.pending ?? 0n)}</dd>
+            <dd className="amount" data-testid="stake-pending">{calor(now.pending)}</dd>
             <dt>Seasoned (counts for priority)</dt>
             <dd className="amount">{stakes?.stake ? calor(stakes.stake.seasoned) : '—'}</dd>
             <dt>In your wallet</dt>

@@ -8,6 +8,9 @@
 //!                                    gives the key AMOUNT whole Calor on a local chain, minted
 //!                                    by the local mint's authority (DIR/authority.json, DIR
 //!                                    .calor/keys unless given)
+//! calor-dev end-epoch [--keys DIR]    on a local chain: moves the clock past the staking
+//!                                    epoch's end and ends it (rewards are shared), signed by
+//!                                    DIR/authority.json; the local prices are republished
 //! calor-dev sign-in KEY              reads the API's challenge (JSON) on stdin, prints the
 //!                                    `POST /api/auth/verify` body
 //! calor-dev sign KEY                 reads the API's answer holding `transaction` (JSON) on
@@ -80,6 +83,14 @@ async fn main() -> Result<()> {
                     .await?;
             println!("{} holds {} Calor base units", wallet.pubkey(), chain.token_balance(&account).await?);
         }
+        Some("end-epoch") => {
+            let chain = Chain::new(rpc, SendPolicy::default());
+            let dir = PathBuf::from(flag("--keys").unwrap_or_else(|| ".calor/keys".into()));
+            let authority = keys::read(&dir.join("authority.json"))
+                .context("the local protocol authority (it pays the epoch record)")?;
+            let ended = calor_migrations::end_local_epoch(&chain, &authority).await?;
+            println!("epoch {ended} ended");
+        }
         Some("sign-in") => {
             let wallet = key()?;
             let input = stdin_json()?;
@@ -134,7 +145,7 @@ async fn main() -> Result<()> {
                 tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
             }
         }
-        _ => bail!("usage: calor-dev address|fund|sign-in|sign KEY, calor-dev fund-calor KEY AMOUNT, calor-dev terminal|jupyter KEY PROVISIONER_URL RENTAL, or calor-dev keep-price [--every SECS] (see the source's header)"),
+        _ => bail!("usage: calor-dev address|fund|sign-in|sign KEY, calor-dev fund-calor KEY AMOUNT, calor-dev end-epoch, calor-dev terminal|jupyter KEY PROVISIONER_URL RENTAL, or calor-dev keep-price [--every SECS] (see the source's header)"),
     }
     Ok(())
 }
