@@ -78,7 +78,7 @@ export function Network({ theme }: { theme: string }) {
         <div className="charts">
           <HourlyChart
             theme={theme}
-            series={{ title: 'GPU-hours rented', unit: 'GPU-hours', hours, values: history.map((p) => p.busyGpuHours), digits: 2 }}
+            series={{ title: 'GPU-hours rented', unit: 'GPU-hours', hours, values: history.map((p) => p.busyGpuHours), digits: 3 }}
           />
           <HourlyChart theme={theme} series={{ title: 'Jobs opened', unit: 'jobs', hours, values: history.map((p) => p.jobsOpened) }} />
           <HourlyChart
