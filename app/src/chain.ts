@@ -41,7 +41,7 @@ import { getCompleteInstruction } from './generated/program/instructions/complet
 import { getSettleSolInstruction } from './generated/program/instructions/settleSol';
 import { CALOR_PROGRAM_ADDRESS } from './generated/program/programs';
 import { RentalState } from './generated/program/types/rentalState';
-import { PYTH_RECEIVER_PROGRAM, readPriceUpdate } from './rules/pyth';
+import { PYTH_RECEIVER_PROGRAM, readPriceUpdate, type PriceMessage } from './rules/pyth';
 import { quote, quoteSolExtension, type Payment, type QuoteResult } from './rules/quote';
 import { addressBytes, le, pda, rpc } from './rpc';
 import { calorAccount, TOKEN_ACCOUNT_LEN } from './token';
@@ -64,6 +64,12 @@ async function solUsdAccount(): Promise<Address> {
     seeds: [new TextEncoder().encode('calor-local-sol-usd')],
   });
   return local;
+}
+
+/** The SOL/USD price as the program would read it now; `null` when it is not a verified update. */
+async function solUsdPrice(): Promise<PriceMessage | null> {
+  const { value } = await rpc.getAccountInfo(await solUsdAccount(), { encoding: 'base64', commitment: 'confirmed' }).send();
+  return value ? readPriceUpdate(value.owner, base64.decode(value.data[0])) : null;
 }
 
 /** The chain's clock (the Clock sysvar's `unix_timestamp`): prices' age is judged by it. */
@@ -100,15 +106,14 @@ export async function quoteOnChain(
 ): Promise<ChainQuote> {
   const config = await pda([CONFIG_SEED]).then((a) => fetchConfig(rpc, a, { commitment: 'confirmed' }));
   const calor = payment === 'calor';
-  const [priceAccount, now, rentalRent, escrowRent, balance, tokens] = await Promise.all([
-    solUsdAccount().then((a) => rpc.getAccountInfo(a, { encoding: 'base64', commitment: 'confirmed' }).send()),
+  const [price, now, rentalRent, escrowRent, balance, tokens] = await Promise.all([
+    solUsdPrice(),
     chainTime(),
     rpc.getMinimumBalanceForRentExemption(BigInt(getRentalSize())).send(),
     calor ? rpc.getMinimumBalanceForRentExemption(TOKEN_ACCOUNT_LEN).send() : Promise.resolve(0n),
     rpc.getBalance(address(renter), { commitment: 'confirmed' }).send(),
     calor ? calorAccount(renter, config.data.calorMint) : Promise.resolve(null),
   ]);
-  const price = priceAccount.value ? readPriceUpdate(priceAccount.value.owner, base64.decode(priceAccount.value.data[0])) : null;
   return {
     result: quote(config.data, price, now, hourlyRateMicroUsd, hours, payment, SLIPPAGE_BPS),
     // a Calor rental also holds its escrow token account's rent
@@ -124,13 +129,12 @@ export async function quoteOnChain(
 export async function quoteExtensionOnChain(rentalAddress: string, hours: number): Promise<ChainQuote> {
   const rental = await readRental(rentalAddress);
   if (!rental) throw new Error('the rental is settled: there is nothing to extend');
-  const [config, priceAccount, now, balance] = await Promise.all([
+  const [config, price, now, balance] = await Promise.all([
     pda([CONFIG_SEED]).then((a) => fetchConfig(rpc, a, { commitment: 'confirmed' })),
-    solUsdAccount().then((a) => rpc.getAccountInfo(a, { encoding: 'base64', commitment: 'confirmed' }).send()),
+    solUsdPrice(),
     chainTime(),
     rpc.getBalance(rental.renter, { commitment: 'confirmed' }).send(),
   ]);
-  const price = priceAccount.value ? readPriceUpdate(priceAccount.value.owner, base64.decode(priceAccount.value.data[0])) : null;
   return {
     result: quoteSolExtension(config.data, price, now, rental.hours, rental.hourlyRateMicroUsd, hours, SLIPPAGE_BPS),
     rentLamports: 0n,

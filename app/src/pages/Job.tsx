@@ -6,6 +6,7 @@ import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { signedAccess } from '../access';
 import { api, problemText, type Job as JobView } from '../api';
 import { readRental, signAndSend, stateName, stopInstructions } from '../chain';
+import { rpcUrl } from '../rpc';
 import { duration, units, usd, when } from '../format';
 import { Extend } from './Extend';
 import { useSession } from '../session';
@@ -18,7 +19,7 @@ const WARN_SECS = 15 * 60;
 const STEPS = ['opened', 'claimed', 'started', 'ended', 'settled'];
 
 function explorer(signature: string): string {
-  return `https://explorer.solana.com/tx/${signature}?cluster=custom&customUrl=${encodeURIComponent('http://127.0.0.1:8899')}`;
+  return `https://explorer.solana.com/tx/${signature}?cluster=custom&customUrl=${encodeURIComponent(rpcUrl)}`;
 }
 
 export function Job({ id }: { id: string }) {
