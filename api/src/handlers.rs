@@ -486,8 +486,7 @@ pub async fn network_history(
     }
     let jobs = jobs(&app)?;
     let now = crate::http::system_clock();
-    let from =
-        now - now.rem_euclid(crate::network::HOUR) - crate::network::HOUR * i64::from(hours - 1);
+    let from = crate::network::window_start(now, hours);
     let spans = crate::network::spans(jobs.store.pool(), from)
         .await
         .map_err(JobError::from)?;

@@ -36,6 +36,11 @@ pub struct JobSpan {
 
 pub const HOUR: i64 = 3_600;
 
+/// The start of the first of the `hours` hours up to `now`.
+pub fn window_start(now: i64, hours: u32) -> i64 {
+    now - now.rem_euclid(HOUR) - HOUR * (i64::from(hours) - 1)
+}
+
 /// The `hours` hours up to `now` (the last one partial), from `jobs`; `gpus(node)` is the node's
 /// GPU count (1 when the node is no longer listed).
 pub fn hourly(
@@ -44,8 +49,7 @@ pub fn hourly(
     now: i64,
     hours: u32,
 ) -> Vec<HistoryPoint> {
-    let last = now - now.rem_euclid(HOUR);
-    let first = last - HOUR * (i64::from(hours) - 1);
+    let first = window_start(now, hours);
     let mut points: Vec<HistoryPoint> = (0..i64::from(hours))
         .map(|i| HistoryPoint {
             at: first + i * HOUR,

@@ -102,6 +102,7 @@ await step('the jobs page, signed in', async () => {
 });
 
 const RPC = process.env.CALOR_RPC ?? 'http://127.0.0.1:8899';
+const API = process.env.CALOR_API ?? 'http://127.0.0.1:8080';
 async function rpc(method, params) {
   const response = await fetch(RPC, {
     method: 'POST',
@@ -111,6 +112,19 @@ async function rpc(method, params) {
   const body = await response.json();
   if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
   return body.result;
+}
+
+/** The rental the job page shows (its "Rental <address> · …" line). */
+async function rentalShown() {
+  return (await page.getByText(/^Rental /).innerText()).split(' ')[1];
+}
+
+/** Types `command` in the open web terminal and waits for `output` on its screen. */
+async function runInTerminal(command, output) {
+  await page.getByTestId('terminal').click();
+  await page.keyboard.type(command);
+  await page.keyboard.press('Enter');
+  if (output) await page.locator('.xterm-rows').filter({ hasText: output }).waitFor({ timeout: 15_000 });
 }
 
 await step('rent with SOL until running: quote, the wallet signs, the provider starts it', async () => {
@@ -157,10 +171,7 @@ await step('rent with SOL until running: quote, the wallet signs, the provider s
 await step('the web terminal: the wallet signs the access message, a command runs', async () => {
   await page.getByRole('button', { name: 'Open the web terminal' }).click();
   await page.getByText('Connected: a root shell in /workspace.').waitFor({ timeout: 30_000 });
-  await page.getByTestId('terminal').click();
-  await page.keyboard.type('echo calor-$((6 * 7)) in $(pwd)');
-  await page.keyboard.press('Enter');
-  await page.locator('.xterm-rows').filter({ hasText: 'calor-42 in /workspace' }).waitFor({ timeout: 15_000 });
+  await runInTerminal('echo calor-$((6 * 7)) in $(pwd)', 'calor-42 in /workspace');
   await accessible(page, 'job');
   await shoot(page, 'job-running');
 });
@@ -175,9 +186,7 @@ function running(pid) {
 }
 
 await step('the provider restarts: the terminal says so, reconnects by itself, and the same instance answers', async () => {
-  await page.getByTestId('terminal').click();
-  await page.keyboard.type('echo $((40 + 2))-survived > /tmp/calor-marker');
-  await page.keyboard.press('Enter');
+  await runInTerminal('echo $((40 + 2))-survived > /tmp/calor-marker');
   const old = Number(readFileSync('.calor/provisioner.pid', 'utf8'));
   process.kill(old, 'SIGTERM');
   // said in the terminal itself (it stays there) and beside it
@@ -188,10 +197,7 @@ await step('the provider restarts: the terminal says so, reconnects by itself, a
   assert.ok(!running(old), 'the provisioner stopped within 30 s');
   execFileSync('bash', ['-c', 'source scripts/local-tools.sh && start_local_provisioner "$CALOR_BIN"'], { stdio: 'inherit' });
   await page.getByText('Connected: a root shell in /workspace.').waitFor({ timeout: 60_000 });
-  await page.getByTestId('terminal').click();
-  await page.keyboard.type('cat /tmp/calor-marker');
-  await page.keyboard.press('Enter');
-  await page.locator('.xterm-rows').filter({ hasText: '42-survived' }).waitFor({ timeout: 15_000 });
+  await runInTerminal('cat /tmp/calor-marker', '42-survived');
   await shoot(page, 'job-reconnected');
 });
 
@@ -217,7 +223,7 @@ await step('Jupyter: the wallet signs, the provider gives the secret, Jupyter an
 });
 
 await step('extend by an hour: quoted in the browser, the wallet signs, the chain takes exactly the quote', async () => {
-  const rental = (await page.getByText(/^Rental /).innerText()).split(' ')[1];
+  const rental = await rentalShown();
   const before = await rpc('getBalance', [rental, { commitment: 'confirmed' }]);
   await page.getByLabel('Extend by (hours)').fill('1');
   await page.getByRole('button', { name: 'Quote the extension' }).click();
@@ -235,7 +241,7 @@ await step('extend by an hour: quoted in the browser, the wallet signs, the chai
 
 await step('stop: the settlement shown is the chain\'s', async () => {
   // the rental account's rent comes back with the refund: the chain says how much it is
-  const rental = (await page.getByText(/^Rental /).innerText()).split(' ')[1];
+  const rental = await rentalShown();
   const account = await rpc('getAccountInfo', [rental, { encoding: 'base64', commitment: 'confirmed' }]);
   const size = Buffer.from(account.value.data[0], 'base64').length;
   const rent = await rpc('getMinimumBalanceForRentExemption', [size]);
@@ -267,14 +273,19 @@ await step('not enough SOL: said before the wallet is asked to sign', async () =
   await other.close();
 });
 
-/** Calor base units the wallet holds, as the RPC node reports its token accounts. */
-async function calorHeld(owner) {
+/** The wallet's token accounts (its Calor), parsed by the RPC node. */
+async function tokenAccounts(owner) {
   const { value } = await rpc('getTokenAccountsByOwner', [
     owner,
     { programId: 'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA' },
     { encoding: 'jsonParsed', commitment: 'confirmed' },
   ]);
-  return value.reduce((sum, a) => sum + BigInt(a.account.data.parsed.info.tokenAmount.amount), 0n);
+  return value.map((a) => a.account.data.parsed.info);
+}
+
+/** Calor base units the wallet holds, as the RPC node reports its token accounts. */
+async function calorHeld(owner) {
+  return (await tokenAccounts(owner)).reduce((sum, info) => sum + BigInt(info.tokenAmount.amount), 0n);
 }
 
 await step('stake and unstake Calor: each a transaction the wallet signs, the chain moves the tokens', async () => {
@@ -316,12 +327,7 @@ await step('rent with Calor and see the burn: built in the browser, settled, the
   await page.getByRole('button', { name: /Sign and rent/ }).click();
   await page.waitForURL(/#\/jobs\//);
   await page.getByTestId('job-state').filter({ hasText: 'running' }).waitFor({ timeout: 90_000 });
-  const { value: accounts } = await rpc('getTokenAccountsByOwner', [
-    wallet.address,
-    { programId: 'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA' },
-    { encoding: 'jsonParsed', commitment: 'confirmed' },
-  ]);
-  const mint = accounts[0].account.data.parsed.info.mint;
+  const [{ mint }] = await tokenAccounts(wallet.address);
   const supply = async () => BigInt((await rpc('getTokenSupply', [mint, { commitment: 'confirmed' }])).value.amount);
   const before = await supply();
   await page.getByRole('button', { name: 'Stop and settle' }).click();
@@ -350,7 +356,7 @@ await step('the network page: the network now, and hour by hour from the index',
   await page.getByRole('heading', { name: 'Network' }).waitFor();
   await page.getByTestId('network-now').waitFor({ timeout: 15_000 });
   await page.locator('figure.chart canvas').nth(2).waitFor({ timeout: 15_000 });
-  const history = await fetch(`${process.env.CALOR_API ?? 'http://127.0.0.1:8080'}/api/network/history?hours=24`).then((r) => r.json());
+  const history = await fetch(`${API}/api/network/history?hours=24`).then((r) => r.json());
   assert.equal(history.length, 24);
   assert.ok(history.some((h) => h.busyGpuHours > 0), 'the rentals this run served are GPU-hours');
   const burned = history.reduce((sum, h) => sum + h.burned, 0);
@@ -380,7 +386,7 @@ await step('claim: two epoch ends share the Calor rental\'s fee with the stake; 
   // the clock moved two days: the provider's node is offline until its next heartbeat
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const catalog = await fetch(`${process.env.CALOR_API ?? 'http://127.0.0.1:8080'}/api/gpus`).then((r) => r.json());
+    const catalog = await fetch(`${API}/api/gpus`).then((r) => r.json());
     if (catalog.models.some((m) => m.idleNodes > 0)) break;
     assert.ok(Date.now() < deadline, 'the node heartbeats again within a minute');
     await new Promise((r) => setTimeout(r, 500));
@@ -402,7 +408,7 @@ await step('the API stops mid-session: the app says so and the renter still stop
   await page.getByRole('button', { name: /Sign and rent/ }).click();
   await page.waitForURL(/#\/jobs\//);
   await page.getByTestId('job-state').filter({ hasText: 'running' }).waitFor({ timeout: 90_000 });
-  const rental = (await page.getByText(/^Rental /).innerText()).split(' ')[1];
+  const rental = await rentalShown();
   process.kill(Number(process.env.CALOR_API_PID), 'SIGKILL');
   await page.getByRole('alert').filter({ hasText: 'The API is not answering' }).waitFor({ timeout: 30_000 });
   await page.getByTestId('chain-state').filter({ hasText: 'running' }).waitFor({ timeout: 15_000 });

@@ -1,4 +1,4 @@
-// The chain directly, for what must work with no Calor server: reading a rental and stopping it.
+// The chain directly: quoting, opening, extending and stopping rentals, and reading them.
 // Transactions are built here with the program client generated from the IDL, signed by the
 // wallet and sent to the RPC node; the API is not involved.
 import {
@@ -7,7 +7,6 @@ import {
   compileTransaction,
   createNoopSigner,
   createTransactionMessage,
-  getAddressEncoder,
   getProgramDerivedAddress,
   getTransactionEncoder,
   pipe,
@@ -30,7 +29,6 @@ import {
   SUBSIDY_POOL_SEED,
   SUBSIDY_VAULT_SEED,
 } from './generated/constants';
-import { fetchConfig } from './generated/program/accounts/config';
 import { fetchMaybeRental, getRentalSize, type Rental } from './generated/program/accounts/rental';
 import { fetchMaybeStake } from './generated/program/accounts/stake';
 import { getExtendSolInstruction } from './generated/program/instructions/extendSol';
@@ -39,11 +37,10 @@ import { getOpenRentalSolInstruction } from './generated/program/instructions/op
 import { getCancelInstruction } from './generated/program/instructions/cancel';
 import { getCompleteInstruction } from './generated/program/instructions/complete';
 import { getSettleSolInstruction } from './generated/program/instructions/settleSol';
-import { CALOR_PROGRAM_ADDRESS } from './generated/program/programs';
 import { RentalState } from './generated/program/types/rentalState';
 import { PYTH_RECEIVER_PROGRAM, readPriceUpdate, type PriceMessage } from './rules/pyth';
 import { quote, quoteSolExtension, type Payment, type QuoteResult } from './rules/quote';
-import { addressBytes, le, pda, rpc } from './rpc';
+import { addressBytes, le, pda, pdaWithBump, readConfig, rpc } from './rpc';
 import { calorAccount, TOKEN_ACCOUNT_LEN } from './token';
 import { base64, signTransaction } from './wallet';
 
@@ -96,7 +93,8 @@ export type ChainQuote = {
 };
 
 const SIGNATURE_FEE_LAMPORTS = 5_000n;
-const SLIPPAGE_BPS = 100;
+/** How far above the quote a transaction lets the program take (a price moving meanwhile). */
+export const SLIPPAGE_BPS = 100;
 
 export async function quoteOnChain(
   renter: string,
@@ -104,7 +102,7 @@ export async function quoteOnChain(
   hours: number,
   payment: Payment,
 ): Promise<ChainQuote> {
-  const config = await pda([CONFIG_SEED]).then((a) => fetchConfig(rpc, a, { commitment: 'confirmed' }));
+  const config = await readConfig();
   const calor = payment === 'calor';
   const [price, now, rentalRent, escrowRent, balance, tokens] = await Promise.all([
     solUsdPrice(),
@@ -130,7 +128,7 @@ export async function quoteExtensionOnChain(rentalAddress: string, hours: number
   const rental = await readRental(rentalAddress);
   if (!rental) throw new Error('the rental is settled: there is nothing to extend');
   const [config, price, now, balance] = await Promise.all([
-    pda([CONFIG_SEED]).then((a) => fetchConfig(rpc, a, { commitment: 'confirmed' })),
+    readConfig(),
     solUsdPrice(),
     chainTime(),
     rpc.getBalance(rental.renter, { commitment: 'confirmed' }).send(),
@@ -175,10 +173,7 @@ export type Open = {
 export async function openInstruction(open: Open): Promise<{ rental: Address; instruction: Instruction }> {
   const id = new DataView(crypto.getRandomValues(new Uint8Array(8)).buffer).getBigUint64(0, true);
   const renterBytes = addressBytes(open.renter);
-  const [rental, bump] = await getProgramDerivedAddress({
-    programAddress: CALOR_PROGRAM_ADDRESS,
-    seeds: [RENTAL_SEED, renterBytes, le(id, 8)],
-  });
+  const [rental, bump] = await pdaWithBump([RENTAL_SEED, renterBytes, le(id, 8)]);
   const stakeAddress = await pda([STAKE_SEED, renterBytes]);
   const staked = (await fetchMaybeStake(rpc, stakeAddress, { commitment: 'confirmed' })).exists;
   const common = {
@@ -205,12 +200,9 @@ export async function openInstruction(open: Open): Promise<{ rental: Address; in
   if (open.payment === 'sol') {
     return { rental, instruction: getOpenRentalSolInstruction({ ...common, priceUpdate: await solUsdAccount(), args }) };
   }
-  const config = await fetchConfig(rpc, common.config, { commitment: 'confirmed' });
+  const config = await readConfig();
   const tokens = await calorAccount(open.renter, config.data.calorMint);
-  const [escrow, escrowBump] = await getProgramDerivedAddress({
-    programAddress: CALOR_PROGRAM_ADDRESS,
-    seeds: [ESCROW_SEED, addressBytes(rental)],
-  });
+  const [escrow, escrowBump] = await pdaWithBump([ESCROW_SEED, addressBytes(rental)]);
   const instruction = getOpenRentalCalorInstruction({
     ...common,
     calorMint: config.data.calorMint,
@@ -258,7 +250,7 @@ export async function stopInstructions(rentalAddress: string, rental: Rental): P
     default:
       break;
   }
-  const stake = rental.priority > 0 ? await pda([STAKE_SEED, new Uint8Array(getAddressEncoder().encode(rental.renter))]) : undefined;
+  const stake = rental.priority > 0 ? await pda([STAKE_SEED, addressBytes(rental.renter)]) : undefined;
   instructions.push(
     getSettleSolInstruction({
       config,

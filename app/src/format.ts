@@ -27,6 +27,9 @@ export function duration(secs: number): string {
   return h > 0 ? `${h} h ${m} min` : `${m} min ${s % 60} s`;
 }
 
+/** Lamports as SOL, to six decimals (as the quote and the balances show it). */
+export const solText = (lamports: bigint): string => `${(Number(lamports) / 1e9).toFixed(6)} SOL`;
+
 /** Whole Calor typed by a person ("1500", "0.25") as base units; `null` when it is not one. */
 export function parseCalor(text: string, decimals: number): bigint | null {
   const m = text.trim().match(/^(\d+)(?:\.(\d+))?$/);

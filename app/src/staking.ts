@@ -4,14 +4,13 @@
 import { address, createNoopSigner, type Address, type Instruction } from '@solana/kit';
 
 import { CONFIG_SEED, EPOCH_SEED, STAKE_POOL_SEED, STAKE_SEED } from './generated/constants';
-import { fetchConfig } from './generated/program/accounts/config';
 import { fetchMaybeStake, type Stake } from './generated/program/accounts/stake';
 import { fetchStakePool, type StakePool } from './generated/program/accounts/stakePool';
 import { getAddStakeInstruction } from './generated/program/instructions/addStake';
 import { getClaimRewardsInstruction } from './generated/program/instructions/claimRewards';
 import { getStakeInstruction } from './generated/program/instructions/stake';
 import { getUnstakeInstruction } from './generated/program/instructions/unstake';
-import { addressBytes, le, pda, rpc } from './rpc';
+import { addressBytes, le, pda, readConfig, rpc } from './rpc';
 import { calorAccount } from './token';
 
 /** Everything a staking transaction names, read once per page load. */
@@ -30,7 +29,7 @@ export type StakingView = {
 
 export async function readStaking(owner: string): Promise<StakingView> {
   const commitment = 'confirmed' as const;
-  const config = await fetchConfig(rpc, await pda([CONFIG_SEED]), { commitment });
+  const config = await readConfig();
   const calorMint = config.data.calorMint;
   const [tokens, pool, stake] = await Promise.all([
     calorAccount(owner, calorMint),
@@ -50,13 +49,18 @@ export async function readStaking(owner: string): Promise<StakingView> {
 }
 
 /**
- * The epoch record the program needs to credit pending tokens whose epoch has ended
- * (calor_client::accounts::epoch_record_needed).
+ * The epoch of the stake's pending tokens when that epoch has ended: they earn from its end,
+ * and the program credits them with its record (calor_client::accounts::epoch_record_needed).
  */
-async function epochRecord(view: StakingView): Promise<Address | undefined> {
+function endedPendingEpoch(view: StakingView): bigint | null {
   const s = view.stake;
-  if (!s || s.pending === 0n || s.pendingEpoch >= view.pool.epoch) return undefined;
-  return pda([EPOCH_SEED, le(s.pendingEpoch, 8)]);
+  return s && s.pending > 0n && s.pendingEpoch < view.pool.epoch ? s.pendingEpoch : null;
+}
+
+/** The record an instruction on the stake must name, if any. */
+async function epochRecord(view: StakingView): Promise<Address | undefined> {
+  const epoch = endedPendingEpoch(view);
+  return epoch == null ? undefined : pda([EPOCH_SEED, le(epoch, 8)]);
 }
 
 async function common(view: StakingView) {
@@ -96,7 +100,7 @@ export async function claimInstruction(view: StakingView): Promise<Instruction> 
 export function stakeNow(view: StakingView): { active: bigint; pending: bigint } {
   const s = view.stake;
   if (!s) return { active: 0n, pending: 0n };
-  return s.pending > 0n && s.pendingEpoch < view.pool.epoch
-    ? { active: s.active + s.pending, pending: 0n }
-    : { active: s.active, pending: s.pending };
+  return endedPendingEpoch(view) == null
+    ? { active: s.active, pending: s.pending }
+    : { active: s.active + s.pending, pending: 0n };
 }

@@ -3,10 +3,9 @@
 import { useState } from 'react';
 
 import { extendSolInstruction, quoteExtensionOnChain, signAndSend } from '../chain';
+import { solText as sol } from '../format';
 import { quoteErrorText, usdText } from '../rules/quote';
 import { useSession } from '../session';
-
-const sol = (lamports: bigint) => `${(Number(lamports) / 1e9).toFixed(6)} SOL`;
 
 export function Extend({ rental, onExtended }: { rental: string; onExtended: (hours: number) => void }) {
   const session = useSession();

@@ -7,9 +7,9 @@
 import { useEffect, useState } from 'react';
 
 import { api, problemText, type GpuCatalog } from '../api';
-import { openInstruction, quoteOnChain, signAndSend, type ChainQuote } from '../chain';
+import { openInstruction, quoteOnChain, signAndSend, SLIPPAGE_BPS, type ChainQuote } from '../chain';
 import { MAX_RENTAL_HOURS } from '../generated/constants';
-import { calorText, duration, usd } from '../format';
+import { calorText, duration, solText as sol, usd } from '../format';
 import { quoteErrorText, usdText, type Payment } from '../rules/quote';
 import { checkSshKey, sshKeyErrorText } from '../rules/sshKey';
 import { useSession } from '../session';
@@ -29,7 +29,7 @@ type Offer = {
   shortfall: string | null;
 };
 
-const sol = (lamports: bigint) => `${(Number(lamports) / 1e9).toFixed(6)} SOL`;
+const slippage = `${SLIPPAGE_BPS / 100}% slippage`;
 
 function offerOf(q: ChainQuote, queued: boolean): Offer | string {
   if ('error' in q.result) return quoteErrorText(q.result.error);
@@ -38,9 +38,9 @@ function offerOf(q: ChainQuote, queued: boolean): Offer | string {
   const needLamports = (calor ? 0n : ok.maxPayment) + q.rentLamports + q.feeLamports;
   let shortfall: string | null = null;
   if (calor && q.calorBalance < ok.maxPayment) {
-    shortfall = `Not enough Calor: this rental needs up to ${calorText(ok.maxPayment, q.calorDecimals)} (with 1% slippage); your wallet holds ${calorText(q.calorBalance, q.calorDecimals)}.`;
+    shortfall = `Not enough Calor: this rental needs up to ${calorText(ok.maxPayment, q.calorDecimals)} (with ${slippage}); your wallet holds ${calorText(q.calorBalance, q.calorDecimals)}.`;
   } else if (q.balanceLamports < needLamports) {
-    shortfall = `Not enough SOL: this rental needs up to ${sol(needLamports)} (${calor ? 'the refundable rent of the rental and its escrow, and the fee' : 'the payment with 1% slippage, the refundable rent and the fee'}); your wallet holds ${sol(q.balanceLamports)}.`;
+    shortfall = `Not enough SOL: this rental needs up to ${sol(needLamports)} (${calor ? 'the refundable rent of the rental and its escrow, and the fee' : `the payment with ${slippage}, the refundable rent and the fee`}); your wallet holds ${sol(q.balanceLamports)}.`;
   }
   return {
     hours: ok.hours,
