@@ -10,6 +10,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import AxeBuilder from '@axe-core/playwright';
+import {
+  AccountRole,
+  address,
+  appendTransactionMessageInstructions,
+  compileTransaction,
+  createNoopSigner,
+  createTransactionMessage,
+  getTransactionEncoder,
+  pipe,
+  setTransactionMessageFeePayer,
+  setTransactionMessageLifetimeUsingBlockhash,
+} from '@solana/kit';
 import { chromium } from 'playwright-core';
 
 import { TestWallet } from './wallet.mjs';
@@ -337,6 +349,85 @@ await step('rent with Calor and see the burn: built in the browser, settled, the
   assert.ok(burned > 0n, 'settling a Calor rental burns Calor');
   await page.getByTestId('burned').filter({ hasText: `${(Number(burned) / 1e6).toFixed(6)} Calor` }).waitFor({ timeout: 15_000 });
   await shoot(page, 'job-calor-settled');
+});
+
+/**
+ * Burns all of the wallet's Calor and closes its token account, signed here by the test
+ * wallet's key: settlement then cannot pay the renter, so the program holds the refund.
+ */
+async function closeCalorAccount(owner) {
+  const [held] = await tokenAccounts(owner);
+  const { value } = await rpc('getTokenAccountsByOwner', [owner, { mint: held.mint }, { encoding: 'base64', commitment: 'confirmed' }]);
+  const account = address(value[0].pubkey);
+  const tokenProgram = address(value[0].account.owner);
+  const signer = createNoopSigner(address(owner));
+  const burn = new Uint8Array(9);
+  burn[0] = 8; // Burn
+  new DataView(burn.buffer).setBigUint64(1, BigInt(held.tokenAmount.amount), true);
+  const instructions = [
+    {
+      programAddress: tokenProgram,
+      accounts: [
+        { address: account, role: AccountRole.WRITABLE },
+        { address: address(held.mint), role: AccountRole.WRITABLE },
+        { address: signer.address, role: AccountRole.READONLY_SIGNER, signer },
+      ],
+      data: burn,
+    },
+    {
+      programAddress: tokenProgram,
+      accounts: [
+        { address: account, role: AccountRole.WRITABLE },
+        { address: signer.address, role: AccountRole.WRITABLE },
+        { address: signer.address, role: AccountRole.READONLY_SIGNER, signer },
+      ],
+      data: new Uint8Array([9]), // CloseAccount
+    },
+  ];
+  const { value: blockhash } = await rpc('getLatestBlockhash', [{ commitment: 'confirmed' }]);
+  const message = pipe(
+    createTransactionMessage({ version: 0 }),
+    (m) => setTransactionMessageFeePayer(signer.address, m),
+    (m) => setTransactionMessageLifetimeUsingBlockhash({ ...blockhash, lastValidBlockHeight: BigInt(blockhash.lastValidBlockHeight) }, m),
+    (m) => appendTransactionMessageInstructions(instructions, m),
+  );
+  const wire = wallet.signTransaction(getTransactionEncoder().encode(compileTransaction(message)));
+  const signature = await rpc('sendTransaction', [Buffer.from(wire).toString('base64'), { encoding: 'base64', preflightCommitment: 'confirmed' }]);
+  for (let i = 0; i < 60; i++) {
+    const { value: [status] } = await rpc('getSignatureStatuses', [[signature]]);
+    if (status?.confirmationStatus === 'confirmed' || status?.confirmationStatus === 'finalized') {
+      assert.equal(status.err, null, 'burning and closing the Calor account');
+      return held.mint;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('closing the Calor account was not confirmed');
+}
+
+await step('a refund the wallet cannot receive is held, then claimed in the app: the chain pays what was held', async () => {
+  await page.getByRole('link', { name: 'GPUs' }).click();
+  await page.getByRole('link', { name: 'Rent H100 PCIe' }).click();
+  await page.getByLabel('Calor (subsidised, part burned)').check();
+  await page.getByLabel('Hours').fill('5');
+  await page.getByRole('button', { name: 'Get a quote' }).click();
+  await page.getByTestId('quote-amount').filter({ hasText: '$5.00 = 100 Calor' }).waitFor();
+  await page.getByRole('button', { name: /Sign and rent/ }).click();
+  await page.waitForURL(/#\/jobs\//);
+  await page.getByTestId('job-state').filter({ hasText: 'running' }).waitFor({ timeout: 90_000 });
+  await closeCalorAccount(wallet.address);
+  assert.equal(await calorHeld(wallet.address), 0n);
+  await page.getByRole('button', { name: 'Stop and settle' }).click();
+  await page.getByTestId('job-state').filter({ hasText: 'refund held' }).waitFor({ timeout: 60_000 });
+  await page.getByTestId('refund').filter({ hasText: 'held: claim it' }).waitFor({ timeout: 15_000 });
+  assert.equal(await calorHeld(wallet.address), 0n, 'nothing was paid to the closed account');
+  await shoot(page, 'job-refund-held');
+  await page.getByRole('button', { name: 'Claim the refund' }).click();
+  await page.getByTestId('refund').filter({ hasText: 'was held; claimed' }).waitFor({ timeout: 60_000 });
+  // the refund shown (the settlement's event, through the index) is what the chain paid
+  const paid = await calorHeld(wallet.address);
+  assert.ok(paid > 0n, 'the claim paid Calor into the recreated account');
+  assert.equal(await page.getByTestId('refund').innerText(), `${(Number(paid) / 1e6).toFixed(6)} Calor (was held; claimed)`);
+  await shoot(page, 'job-refund-claimed');
 });
 
 await step('the jobs page filters by status and by region', async () => {

@@ -36,12 +36,15 @@ import { getOpenRentalCalorInstruction } from './generated/program/instructions/
 import { getOpenRentalSolInstruction } from './generated/program/instructions/openRentalSol';
 import { getCancelInstruction } from './generated/program/instructions/cancel';
 import { getCompleteInstruction } from './generated/program/instructions/complete';
+import { getClaimRefundInstruction } from './generated/program/instructions/claimRefund';
+import { getSettleCalorInstruction } from './generated/program/instructions/settleCalor';
 import { getSettleSolInstruction } from './generated/program/instructions/settleSol';
+import { PaymentKind } from './generated/program/types/paymentKind';
 import { RentalState } from './generated/program/types/rentalState';
 import { PYTH_RECEIVER_PROGRAM, readPriceUpdate, type PriceMessage } from './rules/pyth';
 import { quote, quoteSolExtension, type Payment, type QuoteResult } from './rules/quote';
 import { addressBytes, le, pda, pdaWithBump, readConfig, rpc } from './rpc';
-import { calorAccount, TOKEN_ACCOUNT_LEN } from './token';
+import { accountExists, associatedAccount, calorAccount, createAssociatedIdempotent, TOKEN_ACCOUNT_LEN } from './token';
 import { base64, signTransaction } from './wallet';
 
 const DEFAULT_ADDRESS = '11111111111111111111111111111111';
@@ -224,14 +227,22 @@ export async function readRental(rental: string): Promise<Rental | null> {
 
 /** What the rental's state allows a renter to do, in words. */
 export function stateName(state: number): string {
-  return RentalState[state]?.toLowerCase() ?? `state ${state}`;
+  const name = RentalState[state];
+  // as the API names them: `refund_held`
+  return name ? name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase() : `state ${state}`;
 }
 
+/** A stop built for the wallet: its instructions, and whether they settle the rental too. */
+export type Stop = { instructions: Instruction[]; settles: boolean };
+
 /**
- * The instructions that stop a SOL rental and settle it: `cancel` while it is queued or being
- * provisioned, `complete` while it runs, then `settle_sol` (alone for one that has ended).
+ * The instructions that stop a rental and settle it: `cancel` while it is queued or being
+ * provisioned, `complete` while it runs, then `settle_sol` or `settle_calor` (alone for one that
+ * has ended). A Calor settlement pays the provider's payout account; when that account does not
+ * exist the renter's transaction only stops the rental and the provider settles, as through the
+ * API. A renter without a Calor account gets its refund held, to claim with `claimRefundInstructions`.
  */
-export async function stopInstructions(rentalAddress: string, rental: Rental): Promise<Instruction[]> {
+export async function stopInstructions(rentalAddress: string, rental: Rental): Promise<Stop> {
   const renter = createNoopSigner(rental.renter);
   const target = address(rentalAddress);
   const config = await pda([CONFIG_SEED]);
@@ -247,20 +258,62 @@ export async function stopInstructions(rentalAddress: string, rental: Rental): P
     case RentalState.Running:
       instructions.push(getCompleteInstruction({ rental: target, node: rental.node, signer: renter }));
       break;
+    case RentalState.RefundHeld:
+      throw new Error('this rental is settled and its refund held: claim the refund');
     default:
       break;
   }
   const stake = rental.priority > 0 ? await pda([STAKE_SEED, addressBytes(rental.renter)]) : undefined;
+  const payee = rental.payee !== DEFAULT_ADDRESS ? rental.payee : undefined;
+  if (rental.payment === PaymentKind.Sol) {
+    instructions.push(getSettleSolInstruction({ config, rental: target, provider: payee, renter: rental.renter, stake }));
+    return { instructions, settles: true };
+  }
+  const { data } = await readConfig();
+  const tokens = await calorAccount(rental.renter, data.calorMint);
+  const providerToken = payee ? await associatedAccount(payee, data.calorMint, tokens.tokenProgram) : undefined;
+  if (providerToken && !(await accountExists(providerToken))) {
+    if (instructions.length === 0) throw new Error('this rental has ended: its provider settles it');
+    return { instructions, settles: false };
+  }
   instructions.push(
-    getSettleSolInstruction({
+    getSettleCalorInstruction({
       config,
       rental: target,
-      provider: rental.payee !== DEFAULT_ADDRESS ? rental.payee : undefined,
+      escrow: await pda([ESCROW_SEED, addressBytes(target)]),
+      calorMint: data.calorMint,
+      renterToken: tokens.account,
+      providerToken,
+      subsidyPool: await pda([SUBSIDY_POOL_SEED]),
+      subsidyVault: await pda([SUBSIDY_VAULT_SEED]),
       renter: rental.renter,
       stake,
+      tokenProgram: tokens.tokenProgram,
     }),
   );
-  return instructions;
+  return { instructions, settles: true };
+}
+
+/**
+ * Pays a held Calor refund (settlement could not pay the renter's token account then) into the
+ * renter's associated account, created first if it is missing.
+ */
+export async function claimRefundInstructions(rentalAddress: string, rental: Rental): Promise<Instruction[]> {
+  const target = address(rentalAddress);
+  const { data } = await readConfig();
+  const tokens = await calorAccount(rental.renter, data.calorMint);
+  return [
+    await createAssociatedIdempotent(rental.renter, rental.renter, data.calorMint, tokens.tokenProgram),
+    getClaimRefundInstruction({
+      config: await pda([CONFIG_SEED]),
+      rental: target,
+      escrow: await pda([ESCROW_SEED, addressBytes(target)]),
+      calorMint: data.calorMint,
+      renterToken: tokens.account,
+      renter: rental.renter,
+      tokenProgram: tokens.tokenProgram,
+    }),
+  ];
 }
 
 /** Builds, has the wallet sign and sends a transaction of `instructions`; its signature. */

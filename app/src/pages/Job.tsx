@@ -5,12 +5,14 @@ import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 
 import { signedAccess } from '../access';
 import { api, problemText, type Job as JobView } from '../api';
-import { readRental, signAndSend, stateName, stopInstructions } from '../chain';
+import type { Instruction } from '@solana/kit';
+
+import { claimRefundInstructions, readRental, signAndSend, stateName, stopInstructions } from '../chain';
+import type { Rental } from '../generated/program/accounts/rental';
 import { rpcUrl } from '../rpc';
 import { duration, units, usd, when } from '../format';
 import { Extend } from './Extend';
 import { useSession } from '../session';
-import { base64, signTransaction } from '../wallet';
 
 // xterm is most of the app's weight: it loads when a running job is shown
 const WebTerminal = lazy(() => import('../Terminal').then((m) => ({ default: m.WebTerminal })));
@@ -30,7 +32,7 @@ export function Job({ id }: { id: string }) {
   const [busy, setBusy] = useState(false);
   const [now, setNow] = useState(() => Date.now() / 1000);
   // what the chain says when the API does not answer (null: settled, the account is closed)
-  const [onChain, setOnChain] = useState<{ state: string } | null | undefined>(undefined);
+  const [chainState, setChainState] = useState<{ state: string } | null | undefined>(undefined);
 
   const load = useCallback(async () => {
     const { data, error: e, response } = await api.GET('/api/jobs/{id}', { params: { path: { id } } });
@@ -50,8 +52,8 @@ export function Job({ id }: { id: string }) {
   useEffect(() => {
     if (!apiDown || !rentalAddress) return;
     void readRental(rentalAddress).then(
-      (r) => setOnChain(r ? { state: stateName(r.state) } : null),
-      () => setOnChain(undefined),
+      (r) => setChainState(r ? { state: stateName(r.state) } : null),
+      () => setChainState(undefined),
     );
   }, [apiDown, rentalAddress, now]);
 
@@ -85,35 +87,22 @@ export function Job({ id }: { id: string }) {
     }
   }
 
-  /** Stops a SOL rental with a transaction built here and sent to the RPC node: no API needed. */
-  async function stopOnChain() {
+  /**
+   * Reads the rental from the chain, builds instructions for it here and has the wallet sign
+   * and send them to the RPC node: stopping and claiming a refund need no API.
+   */
+  async function onChain(
+    build: (address: string, rental: Rental) => Promise<{ instructions: Instruction[]; said: string }>,
+  ) {
     if (!session.wallet || !session.account || !rentalAddress) return;
     setBusy(true);
     setNotice(null);
     try {
       const rental = await readRental(rentalAddress);
       if (!rental) throw new Error('the rental is already settled');
-      const signature = await signAndSend(session.wallet, session.account, await stopInstructions(rentalAddress, rental));
-      setNotice(`Stopped and settled on chain (transaction ${signature.slice(0, 12)}…): the refund is on its way.`);
-    } catch (e) {
-      setNotice((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  async function stop() {
-    if (!session.wallet || !session.account) return;
-    if (job?.payment === 'sol') return stopOnChain();
-    setBusy(true);
-    setNotice(null);
-    try {
-      const { data, error: e, response } = await api.DELETE('/api/jobs/{id}', { params: { path: { id } } });
-      if (!data) throw new Error(problemText(e, response));
-      const signed = await signTransaction(session.wallet, session.account, base64.decode(data.transaction));
-      const relayed = await api.POST('/api/tx', { body: { transaction: base64.encode(signed) } });
-      if (!relayed.response.ok) throw new Error(problemText(relayed.error, relayed.response));
-      setNotice(data.settles ? 'Stopped and settled: the refund is on its way.' : 'Stopped: settlement follows.');
+      const built = await build(rentalAddress, rental);
+      const signature = await signAndSend(session.wallet, session.account, built.instructions);
+      setNotice(`${built.said} (transaction ${signature.slice(0, 12)}…).`);
       void load();
     } catch (e) {
       setNotice((e as Error).message);
@@ -121,6 +110,23 @@ export function Job({ id }: { id: string }) {
       setBusy(false);
     }
   }
+
+  const stop = () =>
+    onChain(async (address, rental) => {
+      const built = await stopInstructions(address, rental);
+      return {
+        instructions: built.instructions,
+        said: built.settles
+          ? 'Stopped and settled on chain'
+          : 'Stopped on chain: the provider settles it, then the refund follows',
+      };
+    });
+
+  const claimRefund = () =>
+    onChain(async (address, rental) => ({
+      instructions: await claimRefundInstructions(address, rental),
+      said: 'Refund claimed into your Calor account',
+    }));
 
   if (!session.signedIn) return <p>Connect a wallet and sign in to see this job.</p>;
   if (!job || apiDown) {
@@ -134,11 +140,16 @@ export function Job({ id }: { id: string }) {
           <>
             <p data-testid="chain-state">
               Rental <code>{rentalAddress}</code>:{' '}
-              {onChain === undefined ? 'reading the chain…' : onChain === null ? 'settled' : onChain.state}
+              {chainState === undefined ? 'reading the chain…' : chainState === null ? 'settled' : chainState.state}
             </p>
-            {onChain && ['queued', 'provisioning', 'running', 'completed', 'failed', 'cancelled'].includes(onChain.state) && (
-              <button type="button" className="danger" disabled={busy} onClick={() => void stopOnChain()}>
+            {chainState && ['queued', 'provisioning', 'running', 'completed', 'failed', 'cancelled'].includes(chainState.state) && (
+              <button type="button" className="danger" disabled={busy} onClick={() => void stop()}>
                 {busy ? 'Waiting for the wallet…' : 'Stop and settle (on chain)'}
+              </button>
+            )}
+            {chainState?.state === 'refund_held' && (
+              <button type="button" disabled={busy} onClick={() => void claimRefund()}>
+                {busy ? 'Waiting for the wallet…' : 'Claim the held refund (on chain)'}
               </button>
             )}
           </>
@@ -153,7 +164,7 @@ export function Job({ id }: { id: string }) {
   return (
     <section aria-labelledby="job-title">
       <h1 id="job-title">
-        {job.gpuName ?? `GPU ${job.gpu}`} · <span className={`state ${job.state}`} data-testid="job-state">{job.state}</span>
+        {job.gpuName ?? `GPU ${job.gpu}`} · <span className={`state ${job.state}`} data-testid="job-state">{job.state.replace('_', ' ')}</span>
       </h1>
       <p className="muted">
         Rental <code>{job.rental}</code> · {job.hours} h at {usd(job.hourlyRateUsd)}/h
@@ -228,6 +239,14 @@ export function Job({ id }: { id: string }) {
           </button>
         </p>
       )}
+      {job.state === 'refund_held' && job.cost.refundClaimed == null && (
+        <p>
+          Your Calor account could not receive the refund when the rental settled, so the program holds it for you.{' '}
+          <button type="button" disabled={busy} onClick={() => void claimRefund()}>
+            {busy ? 'Waiting for the wallet…' : 'Claim the refund'}
+          </button>
+        </p>
+      )}
       {notice && <p role="status">{notice}</p>}
       <h2>Money</h2>
       <dl className="money">
@@ -242,7 +261,10 @@ export function Job({ id }: { id: string }) {
         <dt>Burned</dt>
         <dd data-testid="burned">{units(c.burned, c.unit)}</dd>
         <dt>Refund</dt>
-        <dd data-testid="refund">{units(c.refund, c.unit)}</dd>
+        <dd data-testid="refund">
+          {units(c.refund, c.unit)}
+          {c.refundHeld && (c.refundClaimed != null ? ' (was held; claimed)' : ' (held: claim it)')}
+        </dd>
       </dl>
     </section>
   );
