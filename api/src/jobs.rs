@@ -11,7 +11,8 @@ use calor::instructions::{Location, OpenRentalArgs};
 use calor::state::ForwardedPort;
 use calor_client::access::{self, AccessAction};
 use calor_client::accounts::{PaymentKind, Rental, RentalState, Stake};
-use calor_client::instructions::{self as ix, CalorPayouts, SettleParties};
+use calor_client::instructions as ix;
+use calor_client::renting;
 use calor_client::quote::{quote, Quote, QuoteError};
 use calor_client::rpc::ChainError;
 use calor_client::wire::{self, Priority, WireError};
@@ -21,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::market::{availability, Availability, Market, Snapshot};
+use crate::market::{heartbeat_timeout, Market, Snapshot};
 use crate::store::{Store, StoreError};
 
 /// SOL has 9 decimals.
@@ -636,7 +637,7 @@ impl Jobs {
             PaymentKind::Calor => {
                 rent += chain.rent_exempt(TOKEN_ACCOUNT_LEN).await?;
                 let mint = config.calor_mint;
-                let token_program = self.token_program(&mint).await?;
+                let token_program = self.market.chain.owner(&mint).await?;
                 let renter_token = pda::associated_token(&renter, &mint, &token_program);
                 let tokens = chain.token_balance(&renter_token).await?;
                 if tokens < q.max_payment {
@@ -683,20 +684,14 @@ impl Jobs {
         region: Option<u16>,
     ) -> Option<(u64, bool)> {
         let view = self.market.view().await;
-        let mut idle: Option<u64> = None;
-        let mut online: Option<u64> = None;
-        for node in view.nodes.values() {
-            if node.gpu_model != gpu || region.is_some_and(|r| r != node.region) {
-                continue;
-            }
-            let rate = node.hourly_rate_micro_usd;
-            match availability(node, snapshot) {
-                Availability::Idle => idle = Some(idle.map_or(rate, |c| c.min(rate))),
-                Availability::Busy => online = Some(online.map_or(rate, |c| c.min(rate))),
-                Availability::Offline => {}
-            }
-        }
-        idle.map(|r| (r, false)).or(online.map(|r| (r, true)))
+        calor_client::market::offer(
+            view.nodes.values(),
+            gpu,
+            region,
+            heartbeat_timeout(snapshot),
+            snapshot.chain_time,
+        )
+        .map(|o| (o.rate_micro_usd, o.queued))
     }
 
     async fn free_rental_id(&self, renter: &Pubkey) -> Result<u64, JobError> {
@@ -742,17 +737,6 @@ impl Jobs {
                 None => false,
             },
         )
-    }
-
-    async fn token_program(&self, mint: &Pubkey) -> Result<Pubkey, JobError> {
-        let account = self
-            .market
-            .chain
-            .rpc()
-            .get_account(mint)
-            .await
-            .map_err(ChainError::from)?;
-        Ok(account.owner)
     }
 
     /// Checks a signed transaction and sends it; its signature.
@@ -946,91 +930,29 @@ impl Jobs {
             .await?
             .filter(|r| r.renter == renter)
             .ok_or_else(|| JobError::NotStoppable(format!("{} and settled", job.state)))?;
-        let node = rental.node();
-        let (action, stop) = match rental.state() {
-            RentalState::Queued => ("cancel", Some(ix::cancel(renter, address, None))),
-            RentalState::Provisioning => ("cancel", Some(ix::cancel(renter, address, node))),
-            RentalState::Running => (
-                "complete",
-                Some(ix::complete(
-                    renter,
-                    address,
-                    node.ok_or_else(|| JobError::NotStoppable("running without a node".into()))?,
-                )),
-            ),
-            RentalState::Completed | RentalState::Failed | RentalState::Cancelled => {
-                ("settle", None)
-            }
-            RentalState::RefundHeld => {
-                return Err(JobError::NotStoppable(
-                    "settled with its refund held: claim it with claim_refund".into(),
-                ))
-            }
-        };
-        let mut instructions: Vec<_> = stop.into_iter().collect();
-        let settle = self.settle_instruction(&address, &rental).await?;
-        let settles = settle.is_some();
-        instructions.extend(settle);
-        if instructions.is_empty() {
-            return Err(JobError::NotStoppable(format!(
-                "{}: its provider settles it",
-                job.state
-            )));
-        }
+        let mint = self
+            .market
+            .snapshot()
+            .config
+            .as_ref()
+            .ok_or(JobError::NotReady)?
+            .calor_mint;
+        let calor = renting::calor_settlement(&self.market.chain, &rental, mint).await?;
+        let plan = renting::stop_plan(address, &rental, calor)
+            .map_err(|refused| JobError::NotStoppable(refused.to_string()))?;
         let blockhash = self.market.chain.latest_blockhash().await?;
         Ok(StopJob {
             rental: address.to_string(),
-            action: action.into(),
-            settles,
-            transaction: wire::unsigned(&renter, &instructions, self.settings.priority, blockhash),
+            action: plan.action.as_str().into(),
+            settles: plan.settles,
+            transaction: wire::unsigned(
+                &renter,
+                &plan.instructions,
+                self.settings.priority,
+                blockhash,
+            ),
             network_fee_lamports: self.settings.priority.fee_lamports(),
         })
-    }
-
-    /// Settlement in the renter's own transaction, when every account it pays exists (a
-    /// Calor provider's payout account may not: then the provider settles).
-    async fn settle_instruction(
-        &self,
-        address: &Pubkey,
-        rental: &Rental,
-    ) -> Result<Option<calor_client::Instruction>, JobError> {
-        let parties = SettleParties::of(rental);
-        match rental.payment() {
-            PaymentKind::Sol => Ok(Some(ix::settle_sol(*address, parties))),
-            PaymentKind::Calor => {
-                let snapshot = self.market.snapshot();
-                let config = snapshot.config.as_ref().ok_or(JobError::NotReady)?;
-                let mint = config.calor_mint;
-                let token_program = self.token_program(&mint).await?;
-                let renter_token = pda::associated_token(&rental.renter, &mint, &token_program);
-                let provider_token = parties
-                    .payee
-                    .map(|payee| pda::associated_token(&payee, &mint, &token_program));
-                if let Some(account) = provider_token {
-                    let exists = self
-                        .market
-                        .chain
-                        .rpc()
-                        .get_balance(&account)
-                        .await
-                        .map_err(ChainError::from)?
-                        > 0;
-                    if !exists {
-                        return Ok(None);
-                    }
-                }
-                Ok(Some(ix::settle_calor(
-                    *address,
-                    parties,
-                    mint,
-                    token_program,
-                    CalorPayouts {
-                        renter_token,
-                        provider_token,
-                    },
-                )))
-            }
-        }
     }
 
     /// Where the provider serves this job, asked of its provisioner.

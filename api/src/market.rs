@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use calor::oracle::PriceMessage;
-use calor_client::accounts::{Config, GpuModel, Node, NodeStatus, Provider, Region, StakePool};
+use calor_client::accounts::{Config, GpuModel, Node, Provider, Region, StakePool};
 use calor_client::quote::{price_message, QuoteError};
 use calor_client::rpc::{Chain, ChainError};
 use calor_client::watch::{ChainView, Watcher};
@@ -32,16 +32,7 @@ pub struct Snapshot {
     pub gpus_body: Arc<str>,
 }
 
-/// What the node registry looks like now, by one node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Availability {
-    /// Online with no rental.
-    Idle,
-    /// Online and serving (or starting) a rental.
-    Busy,
-    /// Offline, or its heartbeat is older than the config allows.
-    Offline,
-}
+pub use calor_client::market::Availability;
 
 pub struct Market {
     pub chain: Arc<Chain>,
@@ -159,17 +150,15 @@ impl Market {
 
 /// Whether `node` can take work now, by its status and heartbeat.
 pub fn availability(node: &Node, snapshot: &Snapshot) -> Availability {
-    let timeout = snapshot
+    calor_client::market::availability(node, heartbeat_timeout(snapshot), snapshot.chain_time)
+}
+
+/// How old a heartbeat may be for its node to count as online (0 before the config is read).
+pub fn heartbeat_timeout(snapshot: &Snapshot) -> u32 {
+    snapshot
         .config
         .as_ref()
-        .map_or(0, |c| i64::from(c.params.heartbeat_timeout_secs));
-    let live = snapshot.chain_time.saturating_sub(node.last_heartbeat) <= timeout;
-    match node.status() {
-        NodeStatus::Offline => Availability::Offline,
-        _ if !live => Availability::Offline,
-        NodeStatus::Idle if node.current_rental().is_none() => Availability::Idle,
-        _ => Availability::Busy,
-    }
+        .map_or(0, |c| c.params.heartbeat_timeout_secs)
 }
 
 /// USD per hour from micro-USD, for people (the exact micro-USD values sit beside it).
@@ -246,78 +235,45 @@ pub struct GpuCatalog {
 
 /// `GET /api/gpus`: every model with availability per region and the rates to rent it.
 fn render_catalog(snapshot: &Snapshot, view: &ChainView) -> GpuCatalog {
-    #[derive(Default)]
-    struct Tally {
-        idle: u32,
-        total: u32,
-        cheapest_idle: Option<u64>,
-        cheapest_online: Option<u64>,
-    }
-    let mut tallies: BTreeMap<(u16, u16), Tally> = BTreeMap::new();
-    for node in view.nodes.values() {
-        let a = availability(node, snapshot);
-        if a == Availability::Offline {
-            continue;
-        }
-        let t = tallies.entry((node.gpu_model, node.region)).or_default();
-        t.total += 1;
-        let rate = node.hourly_rate_micro_usd;
-        t.cheapest_online = Some(t.cheapest_online.map_or(rate, |c| c.min(rate)));
-        if a == Availability::Idle {
-            t.idle += 1;
-            t.cheapest_idle = Some(t.cheapest_idle.map_or(rate, |c| c.min(rate)));
-        }
-    }
     let rate_view = |m: u64| RateView {
         market_micro_usd: m,
         market_usd_per_hour: usd_per_hour(m),
         calor_micro_usd: calor_rate(snapshot, m),
         calor_usd_per_hour: calor_rate(snapshot, m).map(usd_per_hour),
     };
-    let models = snapshot
-        .gpu_models
-        .values()
-        .map(|m| {
-            let mut idle = 0;
-            let mut total = 0;
-            let mut cheapest: Option<u64> = None;
-            let regions = snapshot
-                .regions
-                .values()
-                .filter(|r| r.is_active())
-                .map(|r| {
-                    let t = tallies.get(&(m.id, r.id));
-                    let (i, n) = t.map_or((0, 0), |t| (t.idle, t.total));
-                    idle += i;
-                    total += n;
-                    let best = t.and_then(|t| t.cheapest_idle.or(t.cheapest_online));
-                    if let Some(b) = best {
-                        cheapest = Some(cheapest.map_or(b, |c| c.min(b)));
-                    }
-                    RegionAvailability {
-                        id: r.id,
-                        code: r.code().to_string(),
-                        name: r.name().to_string(),
-                        idle_nodes: i,
-                        total_nodes: n,
-                        rate: best.map(rate_view),
-                    }
-                })
-                .collect();
-            GpuModelView {
-                id: m.id,
-                name: m.name().to_string(),
-                architecture: m.architecture().to_string(),
-                vram_gb: m.vram_gb,
-                fp16_tflops: m.fp16_tflops,
-                active: m.is_active(),
-                idle_nodes: idle,
-                total_nodes: total,
-                rate: cheapest.map(rate_view),
-                regions,
-            }
-        })
-        .collect();
+    let regions: Vec<&Region> = snapshot.regions.values().collect();
+    let models = calor_client::market::catalog(
+        snapshot.gpu_models.values(),
+        &regions,
+        view.nodes.values(),
+        heartbeat_timeout(snapshot),
+        snapshot.chain_time,
+    )
+    .into_iter()
+    .map(|m| GpuModelView {
+        rate: m.offer().map(|o| rate_view(o.rate_micro_usd)),
+        regions: m
+            .regions
+            .into_iter()
+            .map(|r| RegionAvailability {
+                rate: r.tally.offer().map(|o| rate_view(o.rate_micro_usd)),
+                id: r.id,
+                code: r.code,
+                name: r.name,
+                idle_nodes: r.tally.idle,
+                total_nodes: r.tally.online,
+            })
+            .collect(),
+        id: m.id,
+        name: m.name,
+        architecture: m.architecture,
+        vram_gb: m.vram_gb,
+        fp16_tflops: m.fp16_tflops,
+        active: m.active,
+        idle_nodes: m.tally.idle,
+        total_nodes: m.tally.online,
+    })
+    .collect();
     GpuCatalog {
         models,
         sol_usd: sol_usd(snapshot),

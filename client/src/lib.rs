@@ -11,12 +11,14 @@ pub mod history;
 pub mod instructions;
 #[cfg(feature = "rpc")]
 pub mod keys;
+pub mod market;
 #[cfg(feature = "rpc")]
 pub mod opening;
 pub mod pda;
 pub mod pyth;
 pub mod queue;
 pub mod quote;
+pub mod renting;
 #[cfg(feature = "rpc")]
 pub mod rpc;
 pub mod siws;

@@ -299,6 +299,20 @@ impl Chain {
             .unwrap_or(0))
     }
 
+    /// The program that owns the account at `address` (a mint's: SPL Token or Token-2022).
+    pub async fn owner(&self, address: &Pubkey) -> Result<Pubkey, ChainError> {
+        Ok(self
+            .rpc
+            .get_account_with_commitment(address, CommitmentConfig::confirmed())
+            .await?
+            .value
+            .ok_or_else(|| ChainError::Method {
+                method: "getAccountInfo",
+                message: format!("no account at {address}"),
+            })?
+            .owner)
+    }
+
     pub async fn balance(&self, address: &Pubkey) -> Result<u64, ChainError> {
         Ok(self
             .rpc
