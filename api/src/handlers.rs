@@ -10,10 +10,10 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use calor_client::access::AccessAction;
-use calor_client::accounts::{epoch_record_needed, EpochRecord, Stake, StakePool};
 use calor_client::quote::QuoteError;
+use calor_client::staking::StakeNow;
 use calor_client::wire::WireError;
-use calor_client::{pda, Pubkey};
+use calor_client::Pubkey;
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -551,41 +551,13 @@ pub async fn stakes(
     let chain = &jobs.market.chain;
     // the pool as it is now, like the stake: a snapshot a refresh old would pair a new stake
     // with an old accumulator
-    let pool = chain
-        .account::<StakePool>(&pda::stake_pool())
+    let now = calor_client::staking::stake_now(chain, &owner)
         .await
         .map_err(JobError::from)?;
-    let (Some(pool), Some(config)) = (&pool, &snapshot.config) else {
+    let (Some(StakeNow { pool, stake, .. }), Some(config)) = (now, &snapshot.config) else {
         return Err(JobError::NotReady.into());
     };
-    let mut stake = chain
-        .account::<Stake>(&pda::stake(&owner))
-        .await
-        .map_err(JobError::from)?;
-    if let Some(s) = stake.as_mut() {
-        // Brought up to date as the program's next instruction on it would (`Stake::sync`):
-        // tokens pending in an ended epoch earn from that epoch's end, and what was earned
-        // since the last touch is counted, so the figures do not wait for the owner to act.
-        let record = match epoch_record_needed(s, pool) {
-            Some(epoch) => chain
-                .account::<EpochRecord>(&pda::epoch_record(epoch))
-                .await
-                .map_err(JobError::from)?,
-            None => None,
-        };
-        if let Err(error) = s.sync(pool, record.as_ref()) {
-            // only without the epoch's record (it fails before changing anything): count
-            // what the active tokens earned
-            tracing::warn!(%error, wallet, "a stake the program could not sync");
-            let earned = calor::math::rewards_earned(
-                s.active,
-                s.reward_checkpoint,
-                pool.acc_reward_per_share,
-            )
-            .unwrap_or(0);
-            s.unclaimed = s.unclaimed.saturating_add(earned);
-        }
-    }
+    let pool = &pool;
     let tiers = config.params.staking.priority_tiers;
     let (view, pending_rewards, tier) = match &stake {
         Some(s) => {

@@ -31,6 +31,16 @@ pub async fn signatures_from(
     chain: &Chain,
     from_slot: Option<u64>,
 ) -> Result<Vec<Listed>, ChainError> {
+    signatures_of(chain, &PROGRAM_ID, from_slot).await
+}
+
+/// The transactions that name `address`, in slot `from_slot` and later, oldest first (paged
+/// as [`signatures_from`] pages the program's).
+pub async fn signatures_of(
+    chain: &Chain,
+    address: &crate::Pubkey,
+    from_slot: Option<u64>,
+) -> Result<Vec<Listed>, ChainError> {
     let mut newest_first = Vec::new();
     let mut before = None;
     loop {
@@ -42,7 +52,7 @@ pub async fn signatures_from(
         };
         let page = chain
             .rpc()
-            .get_signatures_for_address_with_config(&PROGRAM_ID, config)
+            .get_signatures_for_address_with_config(address, config)
             .await?;
         let full = page.len() == PAGE;
         let mut reached_floor = false;

@@ -21,7 +21,11 @@ pub mod quote;
 pub mod renting;
 #[cfg(feature = "rpc")]
 pub mod rpc;
+#[cfg(feature = "sdk")]
+pub mod sdk;
 pub mod siws;
+#[cfg(feature = "rpc")]
+pub mod staking;
 #[cfg(feature = "watch")]
 pub mod watch;
 #[cfg(feature = "rpc")]

@@ -218,9 +218,21 @@ mod tests {
         assert_eq!(availability(&nodes[2], 60, 100), Availability::Offline);
         assert_eq!(availability(&nodes[1], 60, 100), Availability::Busy);
         let o = offer(&nodes, 1, None, 60, 100).unwrap();
-        assert_eq!(o, Offer { rate_micro_usd: 3_000_000, queued: false });
+        assert_eq!(
+            o,
+            Offer {
+                rate_micro_usd: 3_000_000,
+                queued: false
+            }
+        );
         let o = offer(&nodes, 1, Some(2), 60, 100).unwrap();
-        assert_eq!(o, Offer { rate_micro_usd: 1_000_000, queued: true });
+        assert_eq!(
+            o,
+            Offer {
+                rate_micro_usd: 1_000_000,
+                queued: true
+            }
+        );
         assert_eq!(offer(&nodes, 3, None, 60, 100), None);
     }
 }

@@ -71,3 +71,28 @@ pub fn price_update_data(p: &PythPrice, posted_slot: u64) -> Vec<u8> {
 pub fn local_sol_usd_price_account() -> Pubkey {
     Pubkey::find_program_address(&[b"calor-local-sol-usd"], &RECEIVER_PROGRAM).0
 }
+
+/// Pyth's push-oracle program, which keeps the sponsored price feed accounts.
+pub const PUSH_ORACLE_PROGRAM: Pubkey = pyth_solana_receiver_sdk::PYTH_PUSH_ORACLE_ID;
+
+/// Pyth's sponsored SOL/USD `PriceUpdateV2` on a public cluster: shard 0 of the push oracle
+/// for the SOL/USD feed id.
+pub fn sponsored_sol_usd_price_account() -> Pubkey {
+    Pubkey::find_program_address(
+        &[&0u16.to_le_bytes(), &SOL_USD_FEED_ID],
+        &PUSH_ORACLE_PROGRAM,
+    )
+    .0
+}
+
+#[cfg(test)]
+mod sponsored_tests {
+    #[test]
+    fn the_sponsored_sol_usd_account_is_pyths() {
+        // the address Pyth documents for SOL/USD on Solana mainnet and devnet
+        assert_eq!(
+            super::sponsored_sol_usd_price_account().to_string(),
+            "7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE"
+        );
+    }
+}

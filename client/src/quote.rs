@@ -227,6 +227,38 @@ pub fn quote_sol_extension(
     })
 }
 
+/// Quotes `extend_calor`: `hours` more of a running Calor rental at its own rate with the
+/// subsidy share fixed at its open (`subsidy_bps`) and today's Calor rate, as the program
+/// prices it. No minimum; `MAX_RENTAL_HOURS` in all.
+#[allow(clippy::too_many_arguments)]
+pub fn quote_calor_extension(
+    config: &Config,
+    now: i64,
+    hours_bought: u32,
+    hourly_rate_micro_usd: u64,
+    subsidy_bps: u16,
+    hours: u32,
+    slippage_bps: u16,
+) -> Result<Quote, QuoteError> {
+    let left = MAX_RENTAL_HOURS.saturating_sub(hours_bought);
+    if hours == 0 || hours > left {
+        return Err(QuoteError::Hours { max: left });
+    }
+    let market = math::usd_cost(hourly_rate_micro_usd, hours).map_err(|_| QuoteError::Overflow)?;
+    let usd = math::subsidised_usd(market, subsidy_bps).map_err(|_| QuoteError::Overflow)?;
+    let amount = calor::oracle::usd_to_calor(config, now, usd).map_err(program_error)?;
+    Ok(Quote {
+        payment: PaymentKind::Calor,
+        hours,
+        hourly_rate_micro_usd,
+        market_usd_micro: market,
+        paid_usd_micro: usd,
+        minimum_usd_micro: 0,
+        amount,
+        max_payment: with_slippage(amount, slippage_bps)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -122,10 +122,10 @@ async fn main() -> Result<()> {
             let (endpoint, rental) = (args.get(2).context("PROVISIONER_URL")?, args.get(3).context("RENTAL")?);
             let rental = rental.parse().context("RENTAL is not an address")?;
             let run = flag("--run");
-            let (code, reason) =
+            let closed =
                 calor_migrations::terminal::terminal(&wallet, endpoint, &rental, run.as_deref()).await?;
-            eprintln!("\r\n[terminal closed: {code} {reason}]");
-            if code != 1000 {
+            eprintln!("\r\n[terminal closed: {} {}]", closed.code, closed.reason);
+            if closed.code != 1000 {
                 std::process::exit(1);
             }
         }
