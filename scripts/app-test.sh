@@ -23,11 +23,13 @@ if ! command -v chromium >/dev/null; then
 fi
 # npm's cache lives outside the clone; Playwright's own browser download is not used
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-npm --prefix app ci --no-audit --no-fund --loglevel=error
-npm --prefix app run --silent codegen:check
-npm --prefix app run --silent build
+# one install for the npm workspaces: the SDK (@calor/sdk) and the app that uses it
+npm ci --no-audit --no-fund --loglevel=error
+npm run --silent codegen:check -w @calor/sdk
+npm run --silent build -w @calor/sdk
+npm run --silent build -w @calor/app
 # the quote and the SSH key check against the program's own answers (tests/vectors/app.json)
-npm --prefix app run --silent test
+npm run --silent test -w @calor/sdk
 
 pids=()
 # the browser tests restart the provisioner: the one running at the end is in its PID file
@@ -43,10 +45,16 @@ export CALOR_API_PID=${pids[-1]}  # the browser tests stop the API to check the 
 "$bin/calor-dev" fund .calor/keys/renter-app.json >/dev/null
 "$bin/calor-dev" fund-calor .calor/keys/renter-app.json 5000 >/dev/null  # to stake
 "$bin/calor-dev" address .calor/keys/renter-poor.json >/dev/null  # a wallet with no SOL
+"$bin/calor-dev" fund .calor/keys/renter-sdk.json >/dev/null
 require_free_ports 5173
-(cd app && exec node_modules/.bin/vite preview --strictPort > ../.calor/app.log 2>&1) &
+(cd app && exec ../node_modules/.bin/vite preview --strictPort > ../.calor/app.log 2>&1) &
 pids+=($!)
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:5173/ >/dev/null && break; sleep 0.1; done
+if [[ "${1:-}" != "--bench" ]]; then
+  # the TypeScript SDK as a Node script uses it: compute, watch, list, stop on this stack
+  (cd sdk/ts && CALOR_SDK_KEY=../../.calor/keys/renter-sdk.json CALOR_SDK_POOR_KEY=../../.calor/keys/renter-poor.json \
+    ../../node_modules/.bin/vitest run test/stack)
+fi
 if [[ "${1:-}" == "--bench" ]]; then
   CALOR_E2E_KEY=.calor/keys/renter-app.json node app/e2e/bench.mjs
 else

@@ -31,10 +31,10 @@ echo "API:      http://127.0.0.1:8080/api"
 echo "API docs: http://127.0.0.1:8080/api/docs (OpenAPI: http://127.0.0.1:8080/api/openapi.json)"
 
 say "building and serving the web app"
-PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm --prefix app ci --no-audit --no-fund --loglevel=error
-npm --prefix app run --silent build > .calor/app-build.log
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+npm run --silent build -w @calor/app > .calor/app-build.log
 require_free_ports 5173
-(cd app && exec node_modules/.bin/vite preview --strictPort > ../.calor/app.log 2>&1) &
+(cd app && exec ../node_modules/.bin/vite preview --strictPort > ../.calor/app.log 2>&1) &
 pids+=($!)
 for _ in $(seq 1 100); do curl -sf "$APP_ORIGIN/" >/dev/null && break; sleep 0.1; done
 echo "web app:  $APP_ORIGIN/ (a wallet on the local chain: see README, \"The web app\")"

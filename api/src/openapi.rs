@@ -134,15 +134,16 @@ fetch('/api/openapi.json').then(r=>r.json()).then(spec=>{
 
 #[cfg(test)]
 mod tests {
-    /// The description the web app's typed client is generated from (`app/src/generated`):
-    /// a change to the API's shapes must be committed with the regenerated client.
+    /// The description the typed API client is generated from (`sdk/ts/src/generated`, shared
+    /// by the TypeScript SDK and the web app): a change to the API's shapes must be committed
+    /// with the regenerated client.
     #[test]
     fn the_committed_description_is_current() {
         let value: serde_json::Value = serde_json::from_str(super::spec_json()).unwrap();
         let spec = serde_json::to_string_pretty(&value).unwrap() + "\n";
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../app/src/generated/openapi.json"
+            "/../sdk/ts/src/generated/openapi.json"
         );
         if std::env::var_os("CALOR_UPDATE_OPENAPI").is_some() {
             std::fs::write(path, &spec).unwrap();
@@ -150,7 +151,7 @@ mod tests {
         let committed = std::fs::read_to_string(path).unwrap_or_default();
         assert!(
             committed == spec,
-            "app/src/generated/openapi.json is stale: run `CALOR_UPDATE_OPENAPI=1 cargo test -p calor-api --lib openapi` then `npm --prefix app run codegen`"
+            "sdk/ts/src/generated/openapi.json is stale: run `CALOR_UPDATE_OPENAPI=1 cargo test -p calor-api --lib openapi` then `npm run codegen -w @calor/sdk`"
         );
     }
 }

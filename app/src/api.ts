@@ -1,7 +1,7 @@
 // The one client of the REST API, typed from its OpenAPI description (generated/api.ts).
 import createClient from 'openapi-fetch';
 
-import type { components, paths } from './generated/api';
+import type { components, paths } from '@calor/sdk';
 
 export type Schemas = components['schemas'];
 export type GpuCatalog = Schemas['GpuCatalog'];

@@ -1,320 +1,55 @@
-// The chain directly: quoting, opening, extending and stopping rentals, and reading them.
-// Transactions are built here with the program client generated from the IDL, signed by the
-// wallet and sent to the RPC node; the API is not involved.
+// The chain directly, through @calor/sdk (the same builders the TypeScript SDK uses): quoting,
+// opening, extending, stopping, claiming refunds and staking, bound to this page's cluster;
+// and sending what the connected wallet signs, straight to the RPC node (no API involved).
 import {
   address,
   appendTransactionMessageInstructions,
   compileTransaction,
-  createNoopSigner,
   createTransactionMessage,
-  getProgramDerivedAddress,
   getTransactionEncoder,
   pipe,
   setTransactionMessageFeePayer,
   setTransactionMessageLifetimeUsingBlockhash,
-  type Address,
   type Base64EncodedWireTransaction,
   type Instruction,
 } from '@solana/kit';
 import type { Wallet, WalletAccount } from '@wallet-standard/base';
-
 import {
-  CONFIG_SEED,
-  ESCROW_SEED,
-  GPU_MODEL_SEED,
-  REGION_SEED,
-  RENTAL_SEED,
-  STAKE_POOL_SEED,
-  STAKE_SEED,
-  SUBSIDY_POOL_SEED,
-  SUBSIDY_VAULT_SEED,
-} from './generated/constants';
-import { fetchMaybeRental, getRentalSize, type Rental } from './generated/program/accounts/rental';
-import { fetchMaybeStake } from './generated/program/accounts/stake';
-import { getExtendSolInstruction } from './generated/program/instructions/extendSol';
-import { getOpenRentalCalorInstruction } from './generated/program/instructions/openRentalCalor';
-import { getOpenRentalSolInstruction } from './generated/program/instructions/openRentalSol';
-import { getCancelInstruction } from './generated/program/instructions/cancel';
-import { getCompleteInstruction } from './generated/program/instructions/complete';
-import { getClaimRefundInstruction } from './generated/program/instructions/claimRefund';
-import { getSettleCalorInstruction } from './generated/program/instructions/settleCalor';
-import { getSettleSolInstruction } from './generated/program/instructions/settleSol';
-import { PaymentKind } from './generated/program/types/paymentKind';
-import { RentalState } from './generated/program/types/rentalState';
-import { PYTH_RECEIVER_PROGRAM, readPriceUpdate, type PriceMessage } from './rules/pyth';
-import { quote, quoteSolExtension, type Payment, type QuoteResult } from './rules/quote';
-import { addressBytes, le, pda, pdaWithBump, readConfig, rpc } from './rpc';
-import { accountExists, associatedAccount, calorAccount, createAssociatedIdempotent, TOKEN_ACCOUNT_LEN } from './token';
+  claimInstruction,
+  claimRefundInstructions as claimRefundInstructionsOn,
+  depositInstruction,
+  extendSolInstruction as extendSolInstructionOn,
+  openInstruction as openInstructionOn,
+  quoteExtensionOnChain as quoteExtensionOnChainOn,
+  quoteOnChain as quoteOnChainOn,
+  readRental as readRentalOn,
+  readStaking as readStakingOn,
+  stopInstructions as stopInstructionsOn,
+  withdrawInstruction,
+  type ChainContext,
+} from '@calor/sdk';
+
+import { chain, rpc } from './rpc';
 import { base64, signTransaction } from './wallet';
 
-const DEFAULT_ADDRESS = '11111111111111111111111111111111';
+export { SLIPPAGE_BPS, stateName, stakeNow, type ChainQuote, type StakingView } from '@calor/sdk';
 
-/**
- * The SOL/USD price update the program reads: `?solUsd=` on the page, the build's
- * VITE_CALOR_SOL_USD_ACCOUNT (Pyth's sponsored feed on a public cluster), or where the local
- * chain keeps it (calor_client::pyth::local_sol_usd_price_account).
- */
-async function solUsdAccount(): Promise<Address> {
-  const configured =
-    new URLSearchParams(window.location.search).get('solUsd') ??
-    (import.meta.env.VITE_CALOR_SOL_USD_ACCOUNT as string | undefined);
-  if (configured) return address(configured);
-  const [local] = await getProgramDerivedAddress({
-    programAddress: address(PYTH_RECEIVER_PROGRAM),
-    seeds: [new TextEncoder().encode('calor-local-sol-usd')],
-  });
-  return local;
+type Rest<F> = F extends (ctx: ChainContext, ...rest: infer A) => infer R ? (...rest: A) => R : never;
+
+/** `f` with this page's chain context as its first argument. */
+function bound<F extends (ctx: ChainContext, ...rest: never[]) => Promise<unknown>>(f: F): Rest<F> {
+  return (async (...rest: never[]) => f(await chain(), ...rest)) as Rest<F>;
 }
 
-/** The SOL/USD price as the program would read it now; `null` when it is not a verified update. */
-async function solUsdPrice(): Promise<PriceMessage | null> {
-  const { value } = await rpc.getAccountInfo(await solUsdAccount(), { encoding: 'base64', commitment: 'confirmed' }).send();
-  return value ? readPriceUpdate(value.owner, base64.decode(value.data[0])) : null;
-}
-
-/** The chain's clock (the Clock sysvar's `unix_timestamp`): prices' age is judged by it. */
-async function chainTime(): Promise<bigint> {
-  const { value } = await rpc
-    .getAccountInfo(address('SysvarC1ock11111111111111111111111111111111'), { encoding: 'base64', commitment: 'confirmed' })
-    .send();
-  if (!value) throw new Error('the RPC node has no Clock sysvar');
-  const data = base64.decode(value.data[0]);
-  return new DataView(data.buffer, data.byteOffset).getBigInt64(32, true);
-}
-
-/** What an open costs now, by the program's rules, from the chain's own accounts. */
-export type ChainQuote = {
-  result: QuoteResult;
-  /** Lamports held as the rental account's rent, returned when it is settled. */
-  rentLamports: bigint;
-  /** The transaction's fee: one signature. */
-  feeLamports: bigint;
-  balanceLamports: bigint;
-  calorDecimals: number;
-  /** Calor base units the renter holds (Calor payments only). */
-  calorBalance: bigint;
-};
-
-const SIGNATURE_FEE_LAMPORTS = 5_000n;
-/** How far above the quote a transaction lets the program take (a price moving meanwhile). */
-export const SLIPPAGE_BPS = 100;
-
-export async function quoteOnChain(
-  renter: string,
-  hourlyRateMicroUsd: bigint,
-  hours: number,
-  payment: Payment,
-): Promise<ChainQuote> {
-  const config = await readConfig();
-  const calor = payment === 'calor';
-  const [price, now, rentalRent, escrowRent, balance, tokens] = await Promise.all([
-    solUsdPrice(),
-    chainTime(),
-    rpc.getMinimumBalanceForRentExemption(BigInt(getRentalSize())).send(),
-    calor ? rpc.getMinimumBalanceForRentExemption(TOKEN_ACCOUNT_LEN).send() : Promise.resolve(0n),
-    rpc.getBalance(address(renter), { commitment: 'confirmed' }).send(),
-    calor ? calorAccount(renter, config.data.calorMint) : Promise.resolve(null),
-  ]);
-  return {
-    result: quote(config.data, price, now, hourlyRateMicroUsd, hours, payment, SLIPPAGE_BPS),
-    // a Calor rental also holds its escrow token account's rent
-    rentLamports: rentalRent + escrowRent,
-    feeLamports: SIGNATURE_FEE_LAMPORTS,
-    balanceLamports: balance.value,
-    calorDecimals: config.data.calorDecimals,
-    calorBalance: tokens?.balance ?? 0n,
-  };
-}
-
-/** What `hours` more of a running SOL rental cost now, from the rental and price on chain. */
-export async function quoteExtensionOnChain(rentalAddress: string, hours: number): Promise<ChainQuote> {
-  const rental = await readRental(rentalAddress);
-  if (!rental) throw new Error('the rental is settled: there is nothing to extend');
-  const [config, price, now, balance] = await Promise.all([
-    readConfig(),
-    solUsdPrice(),
-    chainTime(),
-    rpc.getBalance(rental.renter, { commitment: 'confirmed' }).send(),
-  ]);
-  return {
-    result: quoteSolExtension(config.data, price, now, rental.hours, rental.hourlyRateMicroUsd, hours, SLIPPAGE_BPS),
-    rentLamports: 0n,
-    feeLamports: SIGNATURE_FEE_LAMPORTS,
-    balanceLamports: balance.value,
-    calorDecimals: config.data.calorDecimals,
-    calorBalance: 0n,
-  };
-}
-
-/** `extend_sol`: `hours` more at the rental's rate, paying at most `maxPayment` lamports. */
-export async function extendSolInstruction(rentalAddress: string, renter: string, hours: number, maxPayment: bigint): Promise<Instruction> {
-  return getExtendSolInstruction({
-    config: await pda([CONFIG_SEED]),
-    rental: address(rentalAddress),
-    priceUpdate: await solUsdAccount(),
-    renter: createNoopSigner(address(renter)),
-    args: { hours, maxPayment },
-  });
-}
-
-export type Open = {
-  renter: string;
-  gpu: number;
-  region: number | null;
-  hours: number;
-  hourlyRateMicroUsd: bigint;
-  sshKey: string | null;
-  payment: Payment;
-  maxPayment: bigint;
-};
-
-/**
- * `open_rental_sol` or `open_rental_calor`, built here from the program client: a fresh random
- * rental id, the renter's stake for routing priority when it has one, `maxPayment` from the
- * browser's quote. Returns the rental's address with the instruction.
- */
-export async function openInstruction(open: Open): Promise<{ rental: Address; instruction: Instruction }> {
-  const id = new DataView(crypto.getRandomValues(new Uint8Array(8)).buffer).getBigUint64(0, true);
-  const renterBytes = addressBytes(open.renter);
-  const [rental, bump] = await pdaWithBump([RENTAL_SEED, renterBytes, le(id, 8)]);
-  const stakeAddress = await pda([STAKE_SEED, renterBytes]);
-  const staked = (await fetchMaybeStake(rpc, stakeAddress, { commitment: 'confirmed' })).exists;
-  const common = {
-    config: await pda([CONFIG_SEED]),
-    gpuModel: await pda([GPU_MODEL_SEED, le(BigInt(open.gpu), 2)]),
-    region: open.region == null ? undefined : await pda([REGION_SEED, le(BigInt(open.region), 2)]),
-    rental,
-    stake: staked ? stakeAddress : undefined,
-    stakePool: staked ? await pda([STAKE_POOL_SEED]) : undefined,
-    renter: createNoopSigner(address(open.renter)),
-  };
-  const args = {
-    id,
-    bump,
-    escrowBump: 0,
-    hours: open.hours,
-    hourlyRateMicroUsd: open.hourlyRateMicroUsd,
-    region: open.region,
-    near: null,
-    sshPublicKey: open.sshKey,
-    forwardedPorts: [],
-    maxPayment: open.maxPayment,
-  };
-  if (open.payment === 'sol') {
-    return { rental, instruction: getOpenRentalSolInstruction({ ...common, priceUpdate: await solUsdAccount(), args }) };
-  }
-  const config = await readConfig();
-  const tokens = await calorAccount(open.renter, config.data.calorMint);
-  const [escrow, escrowBump] = await pdaWithBump([ESCROW_SEED, addressBytes(rental)]);
-  const instruction = getOpenRentalCalorInstruction({
-    ...common,
-    calorMint: config.data.calorMint,
-    renterToken: tokens.account,
-    escrow,
-    subsidyPool: await pda([SUBSIDY_POOL_SEED]),
-    subsidyVault: await pda([SUBSIDY_VAULT_SEED]),
-    tokenProgram: tokens.tokenProgram,
-    args: { ...args, escrowBump },
-  });
-  return { rental, instruction };
-}
-
-/** The rental as the chain has it now; `null` once settled (the account is closed). */
-export async function readRental(rental: string): Promise<Rental | null> {
-  const account = await fetchMaybeRental(rpc, address(rental), { commitment: 'confirmed' });
-  return account.exists ? account.data : null;
-}
-
-/** What the rental's state allows a renter to do, in words. */
-export function stateName(state: number): string {
-  const name = RentalState[state];
-  // as the API names them: `refund_held`
-  return name ? name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase() : `state ${state}`;
-}
-
-/** A stop built for the wallet: its instructions, and whether they settle the rental too. */
-export type Stop = { instructions: Instruction[]; settles: boolean };
-
-/**
- * The instructions that stop a rental and settle it: `cancel` while it is queued or being
- * provisioned, `complete` while it runs, then `settle_sol` or `settle_calor` (alone for one that
- * has ended). A Calor settlement pays the provider's payout account; when that account does not
- * exist the renter's transaction only stops the rental and the provider settles, as through the
- * API. A renter without a Calor account gets its refund held, to claim with `claimRefundInstructions`.
- */
-export async function stopInstructions(rentalAddress: string, rental: Rental): Promise<Stop> {
-  const renter = createNoopSigner(rental.renter);
-  const target = address(rentalAddress);
-  const config = await pda([CONFIG_SEED]);
-  const claimed = rental.node !== DEFAULT_ADDRESS;
-  const instructions: Instruction[] = [];
-  switch (rental.state) {
-    case RentalState.Queued:
-    case RentalState.Provisioning:
-      instructions.push(
-        getCancelInstruction({ config, rental: target, node: claimed ? rental.node : undefined, renter }),
-      );
-      break;
-    case RentalState.Running:
-      instructions.push(getCompleteInstruction({ rental: target, node: rental.node, signer: renter }));
-      break;
-    case RentalState.RefundHeld:
-      throw new Error('this rental is settled and its refund held: claim the refund');
-    default:
-      break;
-  }
-  const stake = rental.priority > 0 ? await pda([STAKE_SEED, addressBytes(rental.renter)]) : undefined;
-  const payee = rental.payee !== DEFAULT_ADDRESS ? rental.payee : undefined;
-  if (rental.payment === PaymentKind.Sol) {
-    instructions.push(getSettleSolInstruction({ config, rental: target, provider: payee, renter: rental.renter, stake }));
-    return { instructions, settles: true };
-  }
-  const { data } = await readConfig();
-  const tokens = await calorAccount(rental.renter, data.calorMint);
-  const providerToken = payee ? await associatedAccount(payee, data.calorMint, tokens.tokenProgram) : undefined;
-  if (providerToken && !(await accountExists(providerToken))) {
-    if (instructions.length === 0) throw new Error('this rental has ended: its provider settles it');
-    return { instructions, settles: false };
-  }
-  instructions.push(
-    getSettleCalorInstruction({
-      config,
-      rental: target,
-      escrow: await pda([ESCROW_SEED, addressBytes(target)]),
-      calorMint: data.calorMint,
-      renterToken: tokens.account,
-      providerToken,
-      subsidyPool: await pda([SUBSIDY_POOL_SEED]),
-      subsidyVault: await pda([SUBSIDY_VAULT_SEED]),
-      renter: rental.renter,
-      stake,
-      tokenProgram: tokens.tokenProgram,
-    }),
-  );
-  return { instructions, settles: true };
-}
-
-/**
- * Pays a held Calor refund (settlement could not pay the renter's token account then) into the
- * renter's associated account, created first if it is missing.
- */
-export async function claimRefundInstructions(rentalAddress: string, rental: Rental): Promise<Instruction[]> {
-  const target = address(rentalAddress);
-  const { data } = await readConfig();
-  const tokens = await calorAccount(rental.renter, data.calorMint);
-  return [
-    await createAssociatedIdempotent(rental.renter, rental.renter, data.calorMint, tokens.tokenProgram),
-    getClaimRefundInstruction({
-      config: await pda([CONFIG_SEED]),
-      rental: target,
-      escrow: await pda([ESCROW_SEED, addressBytes(target)]),
-      calorMint: data.calorMint,
-      renterToken: tokens.account,
-      renter: rental.renter,
-      tokenProgram: tokens.tokenProgram,
-    }),
-  ];
-}
+export const quoteOnChain = bound(quoteOnChainOn);
+export const quoteExtensionOnChain = bound(quoteExtensionOnChainOn);
+export const extendSolInstruction = bound(extendSolInstructionOn);
+export const openInstruction = bound(openInstructionOn);
+export const readRental = bound(readRentalOn);
+export const stopInstructions = bound(stopInstructionsOn);
+export const claimRefundInstructions = bound(claimRefundInstructionsOn);
+export const readStaking = bound(readStakingOn);
+export { depositInstruction, withdrawInstruction, claimInstruction };
 
 /** Builds, has the wallet sign and sends a transaction of `instructions`; its signature. */
 export async function signAndSend(

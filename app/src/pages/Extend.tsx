@@ -4,7 +4,7 @@ import { useState } from 'react';
 
 import { extendSolInstruction, quoteExtensionOnChain, signAndSend } from '../chain';
 import { solText as sol } from '../format';
-import { quoteErrorText, usdText } from '../rules/quote';
+import { quoteErrorText, usdText } from '@calor/sdk';
 import { useSession } from '../session';
 
 export function Extend({ rental, onExtended }: { rental: string; onExtended: (hours: number) => void }) {

@@ -8,7 +8,9 @@ import { api, problemText, type Job as JobView } from '../api';
 import type { Instruction } from '@solana/kit';
 
 import { claimRefundInstructions, readRental, signAndSend, stateName, stopInstructions } from '../chain';
-import type { Rental } from '../generated/program/accounts/rental';
+import type { accounts } from '@calor/sdk';
+
+type Rental = accounts.Rental;
 import { rpcUrl } from '../rpc';
 import { duration, units, usd, when } from '../format';
 import { Extend } from './Extend';

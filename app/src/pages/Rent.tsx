@@ -8,10 +8,10 @@ import { useEffect, useState } from 'react';
 
 import { api, problemText, type GpuCatalog } from '../api';
 import { openInstruction, quoteOnChain, signAndSend, SLIPPAGE_BPS, type ChainQuote } from '../chain';
-import { MAX_RENTAL_HOURS } from '../generated/constants';
+import { constants } from '@calor/sdk';
 import { calorText, duration, solText as sol, usd } from '../format';
-import { quoteErrorText, usdText, type Payment } from '../rules/quote';
-import { checkSshKey, sshKeyErrorText } from '../rules/sshKey';
+import { quoteErrorText, usdText, type Payment } from '@calor/sdk';
+import { checkSshKey, sshKeyErrorText } from '@calor/sdk';
 import { useSession } from '../session';
 
 /** What the quote panel shows. */
@@ -169,7 +169,7 @@ export function Rent({ gpu }: { gpu: number }) {
         </label>
         <label>
           Hours
-          <input type="number" min={1} max={MAX_RENTAL_HOURS} value={hours} onChange={(e) => setHours(Number(e.target.value))} />
+          <input type="number" min={1} max={constants.MAX_RENTAL_HOURS} value={hours} onChange={(e) => setHours(Number(e.target.value))} />
         </label>
         <fieldset>
           <legend>Pay with</legend>

@@ -15,7 +15,7 @@ import {
   stakeNow,
   withdrawInstruction,
   type StakingView,
-} from '../staking';
+} from '../chain';
 
 type Stakes = Schemas['Stakes'];
 

@@ -1,4 +1,4 @@
-// Staking from the browser: the renter's Calor account, stake and pool read from the chain, and
+// Staking: the owner's Calor account, stake and pool read from the chain, and
 // `stake` / `add_stake` / `unstake` / `claim_rewards` built with the program client generated
 // from the IDL, signed by the wallet and sent to the RPC node (no Calor server involved).
 import { address, createNoopSigner, type Address, type Instruction } from '@solana/kit';
@@ -10,7 +10,7 @@ import { getAddStakeInstruction } from './generated/program/instructions/addStak
 import { getClaimRewardsInstruction } from './generated/program/instructions/claimRewards';
 import { getStakeInstruction } from './generated/program/instructions/stake';
 import { getUnstakeInstruction } from './generated/program/instructions/unstake';
-import { addressBytes, le, pda, readConfig, rpc } from './rpc';
+import { addressBytes, le, pda, readConfig, type ChainContext } from './context';
 import { calorAccount } from './token';
 
 /** Everything a staking transaction names, read once per page load. */
@@ -27,14 +27,14 @@ export type StakingView = {
   stake: Stake | null;
 };
 
-export async function readStaking(owner: string): Promise<StakingView> {
+export async function readStaking(ctx: ChainContext, owner: string): Promise<StakingView> {
   const commitment = 'confirmed' as const;
-  const config = await readConfig();
+  const config = await readConfig(ctx);
   const calorMint = config.data.calorMint;
   const [tokens, pool, stake] = await Promise.all([
-    calorAccount(owner, calorMint),
-    pda([STAKE_POOL_SEED]).then((a) => fetchStakePool(rpc, a, { commitment })),
-    pda([STAKE_SEED, addressBytes(owner)]).then((a) => fetchMaybeStake(rpc, a, { commitment })),
+    calorAccount(ctx, owner, calorMint),
+    pda([STAKE_POOL_SEED]).then((a) => fetchStakePool(ctx.rpc, a, { commitment })),
+    pda([STAKE_SEED, addressBytes(owner)]).then((a) => fetchMaybeStake(ctx.rpc, a, { commitment })),
   ]);
   return {
     owner: address(owner),

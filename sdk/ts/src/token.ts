@@ -8,7 +8,7 @@ import {
   type Instruction,
 } from '@solana/kit';
 
-import { addressBytes, rpc } from './rpc';
+import { addressBytes, type ChainContext } from './context';
 
 const ASSOCIATED_TOKEN_PROGRAM = address('ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL');
 const SYSTEM_PROGRAM = address('11111111111111111111111111111111');
@@ -36,18 +36,18 @@ export async function associatedAccount(owner: string, mint: Address, tokenProgr
 }
 
 /** Whether an account exists at `account` (it holds lamports). */
-export async function accountExists(account: Address): Promise<boolean> {
-  const { value } = await rpc.getBalance(account, { commitment: 'confirmed' }).send();
+export async function accountExists(ctx: ChainContext, account: Address): Promise<boolean> {
+  const { value } = await ctx.rpc.getBalance(account, { commitment: 'confirmed' }).send();
   return value > 0n;
 }
 
-export async function calorAccount(owner: string, calorMint: Address): Promise<CalorAccount> {
+export async function calorAccount(ctx: ChainContext, owner: string, calorMint: Address): Promise<CalorAccount> {
   const commitment = 'confirmed' as const;
-  const mint = await rpc.getAccountInfo(calorMint, { encoding: 'base64', commitment }).send();
+  const mint = await ctx.rpc.getAccountInfo(calorMint, { encoding: 'base64', commitment }).send();
   if (!mint.value) throw new Error(`the Calor mint ${calorMint} does not exist on this chain`);
   const tokenProgram = mint.value.owner;
   const account = await associatedAccount(owner, calorMint, tokenProgram);
-  const balance = await rpc
+  const balance = await ctx.rpc
     .getTokenAccountBalance(account, { commitment })
     .send()
     .then(

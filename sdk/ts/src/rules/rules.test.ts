@@ -4,7 +4,7 @@
 import { getBase64Encoder } from '@solana/kit';
 import { describe, expect, it } from 'vitest';
 
-import vectors from '../../../tests/vectors/app.json';
+import vectors from '../../../../tests/vectors/app.json';
 import { getConfigDecoder } from '../generated/program/accounts/config';
 import { readPriceUpdate } from './pyth';
 import { quote, quoteSolExtension, type Payment, type QuoteResult } from './quote';
