@@ -383,7 +383,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             command,
         } => {
             let connect = calor.jobs().connect(id).await?;
-            let (Some(host), Some(port)) = (connect.ssh_host, connect.ssh_port) else {
+            // a rental opened without a key has sshd but no key that logs in
+            let (Some(host), Some(port), Some(_)) =
+                (connect.ssh_host, connect.ssh_port, connect.ssh_command)
+            else {
                 return Err(fail(
                     2,
                     format!("job {id} has no SSH (rented without --ssh-key?): `calor terminal {id}` opens its web terminal"),

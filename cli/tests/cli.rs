@@ -307,3 +307,171 @@ async fn rent_ssh_stop_and_read_back_with_no_api() {
     assert!(completions.stdout.contains("calor"));
     stack.assert_clean().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn calor_payment_burns_and_staking_commands_move_the_tokens() {
+    let mut stack = Stack::new("cli-calor", &[1]).await;
+    stack.start_provisioner(0, &ProvisionerOptions::default());
+    let renter = Renter::new(&stack).await;
+    let wallet = key_file(&stack, &renter.key);
+    let chain = stack.chain();
+    let mint = stack.protocol.calor_mint;
+    let tokens = calor_migrations::fund_calor(
+        chain,
+        &stack.authority,
+        &mint,
+        &stack.authority,
+        &renter.key.pubkey(),
+        2_000_000_000,
+    )
+    .await
+    .unwrap();
+    calor_migrations::publish_local_sol_price(chain, calor_migrations::LOCAL_SOL_USD_CENTS)
+        .await
+        .unwrap();
+    for _ in 0..150 {
+        let gpus = run(calor(&stack, &wallet), &["gpus", "--json"])
+            .await
+            .json();
+        if gpus[0]["idle"].as_u64() == Some(1) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let balance = run(calor(&stack, &wallet), &["balance"]).await.stdout;
+    assert!(balance.contains("2000.0000 Calor"), "{balance}");
+
+    // Too little Calor is said in Calor, before signing.
+    let greedy = run(
+        calor(&stack, &wallet),
+        &[
+            "quote",
+            "--gpu",
+            "h100-pcie",
+            "--hours",
+            "2000",
+            "--pay",
+            "calor",
+        ],
+    )
+    .await;
+    assert_eq!(greedy.code, 4, "{}", greedy.stderr);
+    assert!(
+        greedy.stderr.contains("insufficient Calor: need"),
+        "{}",
+        greedy.stderr
+    );
+
+    // Rent with Calor (web terminal only: no key), stop: the burn is the mint's supply fall.
+    let rented = run(
+        calor(&stack, &wallet),
+        &[
+            "rent",
+            "--gpu",
+            "h100-pcie",
+            "--hours",
+            "5",
+            "--pay",
+            "calor",
+            "--yes",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(rented.code, 0, "{}", rented.stderr);
+    let rented = rented.json();
+    let id = rented["rented"]["job"]["id"].as_str().unwrap().to_string();
+    assert_eq!(rented["rented"]["quote"]["pay"], "calor");
+    assert!(rented["connect"]["ssh_command"].is_null(), "no key, no SSH");
+    let ssh = run(calor(&stack, &wallet), &["ssh", &id]).await;
+    assert_eq!(ssh.code, 2);
+    assert!(ssh.stderr.contains("calor terminal"), "{}", ssh.stderr);
+    let extended = run(
+        calor(&stack, &wallet),
+        &["extend", &id, "--hours", "1", "--json"],
+    )
+    .await;
+    assert_eq!(extended.code, 0, "{}", extended.stderr);
+    assert_eq!(extended.json()["hours"], 6);
+    let supply = || async {
+        chain
+            .rpc()
+            .get_token_supply(&mint)
+            .await
+            .unwrap()
+            .amount
+            .parse::<u64>()
+            .unwrap()
+    };
+    let network = run(calor(&stack, &wallet), &["network", "--json"])
+        .await
+        .json();
+    assert_eq!(
+        (
+            &network["nodes_online"],
+            &network["gpus_busy"],
+            &network["rentals_open"]
+        ),
+        (&1.into(), &1.into(), &1.into()),
+        "{network}"
+    );
+    let network = run(calor(&stack, &wallet), &["network", "--json"])
+        .await
+        .json();
+    let counts = [
+        &network["nodes_online"],
+        &network["gpus_busy"],
+        &network["rentals_open"],
+    ];
+    assert_eq!(counts, [1, 1, 1], "{network}");
+    // ten minutes served, so that there is something to pay and burn
+    let now = chain.unix_timestamp().await.unwrap();
+    stack.time_travel(now + 600).await;
+    let before = supply().await;
+    let stopped = run(calor(&stack, &wallet), &["stop", &id, "--json"]).await;
+    assert_eq!(stopped.code, 0, "{}", stopped.stderr);
+    let settlement = stopped.json();
+    let burned = settlement["burned"].as_u64().unwrap();
+    assert!(burned > 0, "{settlement}");
+    assert_eq!(
+        before - supply().await,
+        burned,
+        "the burn printed is the supply's fall"
+    );
+
+    // Staking: stake, read it back, unstake part, nothing to claim yet.
+    let held = chain.token_balance(&tokens).await.unwrap();
+    let staked = run(calor(&stack, &wallet), &["stake", "1000.5"]).await;
+    assert_eq!(staked.code, 0, "{}", staked.stderr);
+    assert_eq!(
+        held - chain.token_balance(&tokens).await.unwrap(),
+        1_000_500_000
+    );
+    let rewards = run(calor(&stack, &wallet), &["rewards", "--json"])
+        .await
+        .json();
+    assert_eq!(rewards["pending"], 1_000_500_000u64, "{rewards}");
+    let too_much = run(calor(&stack, &wallet), &["unstake", "5000"]).await;
+    assert_eq!(too_much.code, 2);
+    assert!(
+        too_much.stderr.contains("you have 1000.5000 Calor staked"),
+        "{}",
+        too_much.stderr
+    );
+    let unstaked = run(calor(&stack, &wallet), &["unstake", "0.5"]).await;
+    assert_eq!(unstaked.code, 0, "{}", unstaked.stderr);
+    assert_eq!(
+        held - chain.token_balance(&tokens).await.unwrap(),
+        1_000_000_000
+    );
+    let claim = run(calor(&stack, &wallet), &["claim"]).await;
+    assert_eq!(claim.code, 2);
+    assert!(
+        claim.stderr.contains("no rewards to claim yet"),
+        "{}",
+        claim.stderr
+    );
+    let bad = run(calor(&stack, &wallet), &["stake", "1,5"]).await;
+    assert_eq!(bad.code, 2);
+    stack.assert_clean().await;
+}

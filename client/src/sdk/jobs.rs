@@ -298,6 +298,18 @@ impl Jobs<'_> {
 
     /// The job each time its state changes, from now until it is settled (or its refund is
     /// held). Reads the chain every poll interval; the first item is the job as it is now.
+    ///
+    /// ```no_run
+    /// # async fn run(calor: &calor_client::sdk::Calor, id: &str) -> Result<(), calor_client::sdk::SdkError> {
+    /// use futures_util::StreamExt;
+    /// let jobs = calor.jobs();
+    /// let mut states = std::pin::pin!(jobs.watch(id));
+    /// while let Some(job) = states.next().await {
+    ///     println!("{}", job?.state);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn watch<'s>(&'s self, id: &'s str) -> impl Stream<Item = Result<Job, SdkError>> + 's {
         futures_util::stream::unfold(Some(None::<Job>), move |last| async move {
             let mut last = last?;
@@ -320,7 +332,16 @@ impl Jobs<'_> {
     }
 
     /// Stops the job (cancel or complete) and settles it in the same transaction when every
-    /// account it pays exists; the settlement read from that transaction.
+    /// account it pays exists; the settlement read from that transaction. When the provider
+    /// must settle (its Calor payout account does not exist yet), waits for its settlement.
+    ///
+    /// ```no_run
+    /// # async fn run(calor: &calor_client::sdk::Calor, id: &str) -> Result<(), calor_client::sdk::SdkError> {
+    /// let settled = calor.jobs().stop(id).await?;
+    /// println!("refund {} in {}", settled.unit.amount(settled.refund), settled.signature);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn stop(&self, id: &str) -> Result<Settlement, SdkError> {
         let config = self.calor.config().await?;
         let (address, rental) = self.rental(id).await?;
@@ -352,12 +373,11 @@ impl Jobs<'_> {
             .to_string();
         let unit = Unit::of(rental.payment(), config.calor_decimals);
         if !plan.settles {
-            return Err(SdkError::NotStoppable {
-                job: id.to_string(),
-                why: format!(
-                    "stopped ({signature}); its provider settles it, as its payout account does not exist yet"
-                ),
-            });
+            // the provider settles it (its payout account does not exist for the renter to
+            // name): wait for that settlement and read it back
+            return self
+                .provider_settlement(id, &address, &config, &signature)
+                .await;
         }
         let tx = history::transaction(&self.calor.chain, &signature).await?;
         let settled = tx
@@ -372,6 +392,38 @@ impl Jobs<'_> {
                 message: format!("{signature} carries no settlement event"),
             })?;
         Ok(Settlement::of(&settled, unit, signature))
+    }
+
+    async fn provider_settlement(
+        &self,
+        id: &str,
+        address: &Pubkey,
+        config: &Config,
+        stop_signature: &str,
+    ) -> Result<Settlement, SdkError> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while std::time::Instant::now() < deadline {
+            tokio::time::sleep(self.calor.poll).await;
+            let open = self.calor.chain.account::<Rental>(address).await?;
+            let held = open
+                .as_ref()
+                .is_some_and(|r| r.state() == RentalState::RefundHeld);
+            if open.is_none() || held {
+                if let Some(Job {
+                    settlement: Some(s),
+                    ..
+                }) = self.settled(address, config).await?
+                {
+                    return Ok(s);
+                }
+            }
+        }
+        Err(SdkError::NotStoppable {
+            job: id.to_string(),
+            why: format!(
+                "stopped ({stop_signature}), but its provider has not settled it within 2 minutes: `calor job {id}` shows the settlement once it has"
+            ),
+        })
     }
 
     /// Pays a held refund into the wallet's Calor account (created if missing).

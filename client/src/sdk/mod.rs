@@ -815,6 +815,18 @@ impl Calor {
     }
 
     /// Rents, then follows the job until it runs (or fails, or is cancelled).
+    ///
+    /// ```no_run
+    /// # async fn run(calor: &calor_client::sdk::Calor) -> Result<(), calor_client::sdk::SdkError> {
+    /// use calor_client::sdk::{Compute, Pay, SdkError};
+    /// match calor.compute(&Compute::new("h100-pcie", 4).pay(Pay::Calor)).await {
+    ///     Ok(rented) => println!("{} is {}", rented.job.id, rented.job.state),
+    ///     Err(e @ SdkError::InsufficientFunds { .. }) => eprintln!("{e}"), // need …, have …
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn compute(&self, request: &Compute) -> Result<Rented, SdkError> {
         self.compute_with_progress(request, |_| {}).await
     }
