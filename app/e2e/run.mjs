@@ -510,6 +510,26 @@ await step('the API stops mid-session: the app says so and the renter still stop
   assert.equal(account.value, null, 'the rental is settled and closed on chain');
 });
 
+await step('the API still down: the catalog comes from the chain, and the renter rents and stops all the same', async () => {
+  await page.getByRole('link', { name: 'GPUs' }).click();
+  await page.getByTestId('catalog-from-chain').waitFor({ timeout: 30_000 });
+  // the node the last rental freed is idle again, by the chain's own accounts
+  await page.locator('tr', { hasText: 'H100 PCIe' }).getByText('1 idle / 1', { exact: true }).first().waitFor({ timeout: 30_000 });
+  await accessible(page, 'catalog-from-chain');
+  await shoot(page, 'catalog-from-chain');
+  await page.getByRole('link', { name: 'Rent H100 PCIe' }).click();
+  await page.getByRole('button', { name: 'Get a quote' }).click();
+  await page.getByTestId('quote-amount').waitFor({ timeout: 15_000 });
+  await page.getByRole('button', { name: /Sign and rent/ }).click();
+  await page.waitForURL(/#\/jobs\//);
+  await page.getByTestId('chain-state').filter({ hasText: 'running' }).waitFor({ timeout: 90_000 });
+  const rental = decodeURIComponent(page.url().split('#/jobs/')[1]);
+  await page.getByRole('button', { name: 'Stop and settle (on chain)' }).click();
+  await page.getByTestId('chain-state').filter({ hasText: 'settled' }).waitFor({ timeout: 30_000 });
+  const account = await rpc('getAccountInfo', [rental, { encoding: 'base64', commitment: 'confirmed' }]);
+  assert.equal(account.value, null, 'rented and settled on chain with no API');
+});
+
 await browser.close();
 if (failures > 0) {
   console.log(`${failures} browser test(s) failed`);

@@ -15,6 +15,7 @@ import {
 } from '@solana/kit';
 import type { Wallet, WalletAccount } from '@wallet-standard/base';
 import {
+  catalogOnChain as catalogOnChainOn,
   claimInstruction,
   claimRefundInstructions as claimRefundInstructionsOn,
   depositInstruction,
@@ -49,6 +50,7 @@ export const readRental = bound(readRentalOn);
 export const stopInstructions = bound(stopInstructionsOn);
 export const claimRefundInstructions = bound(claimRefundInstructionsOn);
 export const readStaking = bound(readStakingOn);
+export const catalogOnChain = bound(catalogOnChainOn);
 export { depositInstruction, withdrawInstruction, claimInstruction };
 
 /** Builds, has the wallet sign and sends a transaction of `instructions`; its signature. */

@@ -10,8 +10,9 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::Discriminator;
 use base64::Engine;
-use calor::state::{Config, PaymentKind};
+use calor::state::{Config, Node, NodeStatus, PaymentKind};
 use calor_client::catalog::{launch_params, CALOR_DECIMALS};
+use calor_client::market::{availability, offer, Availability};
 use calor_client::pyth::{price_update_data, PythPrice, SOL_USD_FEED_ID};
 use calor_client::quote::{price_message, quote, quote_sol_extension, QuoteError};
 use pyth_solana_receiver_sdk::price_update::VerificationLevel;
@@ -388,6 +389,73 @@ fn ssh_key_lines() -> Vec<String> {
     ]
 }
 
+/// Nodes for the market rules: (gpu, region, rate, status, serving a rental, heartbeat age).
+const MARKET_TIMEOUT: u32 = 90;
+
+fn market_nodes() -> Vec<Node> {
+    use NodeStatus::{Busy, Idle, Offline};
+    let timeout = i64::from(MARKET_TIMEOUT);
+    [
+        (1, 1, 3_000_000, Idle, false, 5),
+        (1, 2, 1_000_000, Busy, true, 5),
+        (1, 1, 500_000, Idle, false, timeout + 1), // stale: offline
+        (1, 1, 800_000, Offline, false, 0),
+        (2, 1, 700_000, Idle, false, timeout), // just within the timeout
+        (2, 2, 600_000, Idle, false, timeout + 1),
+        (3, 1, 900_000, Idle, true, 0), // claimed, its status not yet busy
+        (1, 3, 400_000, Busy, false, 0),
+    ]
+    .into_iter()
+    .map(|(gpu, region, rate, status, serving, age)| {
+        let mut n: Node = bytemuck::Zeroable::zeroed();
+        n.gpu_model = gpu;
+        n.region = region;
+        n.hourly_rate_micro_usd = rate;
+        n.set_status(status);
+        n.last_heartbeat = NOW - age;
+        if serving {
+            n.current_rental = Pubkey::new_from_array([7; 32]);
+        }
+        n
+    })
+    .collect()
+}
+
+fn market() -> Value {
+    let nodes = market_nodes();
+    let data: Vec<String> = nodes
+        .iter()
+        .map(|n| {
+            let mut d = Node::DISCRIMINATOR.to_vec();
+            d.extend_from_slice(bytemuck::bytes_of(n));
+            b64(&d)
+        })
+        .collect();
+    let name = |a| match a {
+        Availability::Idle => "idle",
+        Availability::Busy => "busy",
+        Availability::Offline => "offline",
+    };
+    let mut offers = Vec::new();
+    for gpu in 1..=4u16 {
+        for region in [None, Some(1u16), Some(2), Some(3)] {
+            let o = offer(&nodes, gpu, region, MARKET_TIMEOUT, NOW);
+            offers.push(json!({
+                "gpu": gpu,
+                "region": region,
+                "expected": o.map(|o| json!({ "rateMicroUsd": o.rate_micro_usd.to_string(), "queued": o.queued })),
+            }));
+        }
+    }
+    json!({
+        "now": NOW.to_string(),
+        "heartbeatTimeoutSecs": MARKET_TIMEOUT,
+        "nodes": data,
+        "availability": nodes.iter().map(|n| name(availability(n, MARKET_TIMEOUT, NOW))).collect::<Vec<_>>(),
+        "offers": offers,
+    })
+}
+
 fn vectors() -> Value {
     let quotes: Vec<Value> = cases()
         .into_iter()
@@ -475,6 +543,7 @@ fn vectors() -> Value {
         "quotes": quotes,
         "solExtensions": extensions,
         "sshKeys": keys,
+        "market": market(),
     })
 }
 

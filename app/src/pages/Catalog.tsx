@@ -1,8 +1,10 @@
 // The GPU catalog: each model with its live idle / total nodes per region (from the chain,
-// through the API's index), the market rate beside what paying in Calor costs.
+// through the API, or read from the chain directly when the API does not answer), the market
+// rate beside what paying in Calor costs.
 import { useEffect, useMemo, useState } from 'react';
 
-import { api, problemText, type GpuCatalog, type GpuModelView } from '../api';
+import type { GpuCatalog, GpuModelView } from '../api';
+import { loadCatalog } from '../catalog';
 import { usd } from '../format';
 
 type SortKey = 'name' | 'vramGb' | 'fp16Tflops' | 'idleNodes' | 'rate';
@@ -11,6 +13,7 @@ type SortKey = 'name' | 'vramGb' | 'fp16Tflops' | 'idleNodes' | 'rate';
 export function Catalog() {
   const [catalog, setCatalog] = useState<GpuCatalog | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [fromChain, setFromChain] = useState(false);
   const [region, setRegion] = useState('any');
   const [onlyIdle, setOnlyIdle] = useState(false);
   const [query, setQuery] = useState('');
@@ -19,14 +22,11 @@ export function Catalog() {
   useEffect(() => {
     let live = true;
     const load = async () => {
-      const { data, error: e, response } = await api.GET('/api/gpus');
+      const loaded = await loadCatalog();
       if (!live) return;
-      if (data) {
-        setCatalog(data);
-        setError(null);
-      } else {
-        setError(problemText(e, response));
-      }
+      if (loaded.catalog) setCatalog(loaded.catalog);
+      setFromChain(loaded.catalog != null && loaded.apiProblem != null);
+      setError(loaded.error);
     };
     void load();
     const every = window.setInterval(load, 5000);
@@ -74,6 +74,11 @@ export function Catalog() {
         Live from the chain: idle nodes can start your job now. Billing starts when the instance is running, and the
         unused time is refunded. Minimum rental {usd(catalog?.minimumRentalUsd)}.
       </p>
+      {fromChain && (
+        <p role="status" data-testid="catalog-from-chain">
+          The API is not answering: availability and rates are read from the chain directly.
+        </p>
+      )}
       {error && (
         <p role="alert" className="error">
           The catalog could not be loaded: {error}

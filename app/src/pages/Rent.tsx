@@ -1,12 +1,14 @@
 // Rent: model, region, hours, SOL or Calor, an SSH key or none. The rental is quoted and built
 // here, in the browser, from the chain's own accounts and the program client generated from
-// the IDL (the API only lists the rates): the quote is the program's arithmetic
+// the IDL (the API only lists the rates, and the chain does when it does not answer): the
+// quote is the program's arithmetic
 // (rules/quote.ts), the key is checked as the program checks it (rules/sshKey.ts), and the
 // wallet's transaction goes straight to the RPC node. Nothing is charged before the wallet
 // signs; a declined signature charges nothing.
 import { useEffect, useState } from 'react';
 
-import { api, problemText, type GpuCatalog } from '../api';
+import type { GpuCatalog } from '../api';
+import { loadCatalog } from '../catalog';
 import { openInstruction, quoteOnChain, signAndSend, SLIPPAGE_BPS, type ChainQuote } from '../chain';
 import { constants } from '@calor/sdk';
 import { calorText, duration, solText as sol, usd } from '../format';
@@ -70,9 +72,10 @@ export function Rent({ gpu }: { gpu: number }) {
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    void api.GET('/api/gpus').then(({ data, error: e, response }) =>
-      data ? setCatalog(data) : setError(problemText(e, response)),
-    );
+    void loadCatalog().then((loaded) => {
+      setCatalog(loaded.catalog);
+      setError(loaded.error);
+    });
   }, []);
   const model = catalog?.models.find((m) => m.id === gpu);
   const key = sshKey.trim();

@@ -23,9 +23,10 @@ import {
 } from '@solana/kit';
 import createClient from 'openapi-fetch';
 
-import { openInstruction, quoteOnChain, readRental, stopInstructions } from './chain';
+import { openInstruction, quoteOnChain, readRental, stateName, stopInstructions } from './chain';
 import { chainContext, type ChainContext } from './context';
 import type { components, paths } from './generated/api';
+import { catalogOnChain } from './market';
 import { quoteErrorText, type Payment } from './rules/quote';
 import { checkSshKey, sshKeyErrorText } from './rules/sshKey';
 
@@ -75,7 +76,7 @@ export type ComputeResult = {
   state: JobState;
   /** What the open took, in `unit` (lamports or Calor base units), and in USD. */
   cost: { amount: bigint; unit: 'lamports' | 'calor_base_units'; usd: number };
-  /** Calor burned so far (none until settlement). */
+  /** Calor burned so far: none until settlement (`jobs.stop` returns the settlement). */
   burned: bigint;
   /** The opening transaction's signature. */
   tx: string;
@@ -214,13 +215,16 @@ export class Calor {
   }
 
   /**
-   * Rents: the rate from the API's catalog, the quote by the program's rules from the chain's
+   * Rents: the rate from the API's catalog (or, when the API does not answer, from the chain's
+   * node accounts by the same rules), the quote by the program's rules from the chain's
    * accounts, a shortfall said before signing, the open built here and signed by the wallet;
    * then waits until the job runs (or fails).
    */
   async compute(request: ComputeRequest): Promise<ComputeResult> {
-    const { data: catalog, error, response } = await this.api.GET('/api/gpus').catch(networkError(this.apiUrl));
-    if (!catalog) throw apiError(error, response);
+    // the API's catalog, or, when the API does not answer, the same rules over the chain's accounts
+    const listed = await this.api.GET('/api/gpus').catch(() => null);
+    if (listed && !listed.data && listed.response.status < 500) throw apiError(listed.error, listed.response);
+    const catalog = listed?.data ?? (await catalogOnChain(await this.chain()));
     const asked = String(request.gpu);
     const model = catalog.models.find(
       (m) => m.active && (gpuSlug(m.name) === gpuSlug(asked) || String(m.id) === asked),
@@ -266,17 +270,18 @@ export class Calor {
     });
     const tx = await this.send([open.instruction]);
     const id = open.rental;
-    let job: Job | null = null;
-    for (let i = 0; i < 600 && !(job && ['running', 'failed', 'cancelled'].includes(job.state)); i++) {
-      job = await this.jobs.get(id).catch((e: CalorError) => (e.kind === 'not_found' ? null : Promise.reject(e)));
-      if (!job || !['running', 'failed', 'cancelled'].includes(job.state)) await sleep(this.pollMs);
+    const done = ['running', 'failed', 'cancelled'];
+    let state: JobState = 'queued';
+    for (let i = 0; i < 600 && !done.includes(state); i++) {
+      await sleep(this.pollMs);
+      state = (await this.jobs.state(id)) ?? state;
     }
-    if (!job) throw new CalorError('network', 'not_indexed', `${id} was opened (${tx}) but the API has not seen it`);
     return {
       id,
-      state: job.state as JobState,
+      state,
       cost: { amount: quoted.amount, unit: payment === 'sol' ? 'lamports' : 'calor_base_units', usd: Number(quoted.paidUsdMicro) / 1e6 },
-      burned: BigInt(job.cost.burned ?? 0),
+      // nothing is burned before settlement
+      burned: 0n,
       tx,
     };
   }
@@ -309,6 +314,20 @@ export class Jobs {
       .catch(networkError(this.calor.apiUrl));
     if (!data) throw apiError(error, response);
     return data;
+  }
+
+  /**
+   * The job's state: from the API, or, when it does not answer (or has not indexed the job
+   * yet), from the rental account itself; null once the account is settled and closed.
+   */
+  async state(id: string): Promise<JobState | null> {
+    try {
+      return (await this.get(id)).state as JobState;
+    } catch (e) {
+      if (!(e instanceof CalorError) || (e.kind !== 'network' && e.kind !== 'not_found')) throw e;
+      const rental = await readRental(await this.calor.chain(), id);
+      return rental ? (stateName(rental.state) as JobState) : null;
+    }
   }
 
   /** The wallet's jobs, newest first, filtered by state and pinned region. */
@@ -370,7 +389,12 @@ export class Jobs {
     const tx = await this.calor.send(stop.instructions);
     let job: Job | null = null;
     for (let i = 0; i < 240; i++) {
-      job = await this.get(rentalAddress).catch(() => null);
+      try {
+        job = await this.get(rentalAddress);
+      } catch (e) {
+        // the API does not answer: the stop is on chain all the same
+        if (e instanceof CalorError && e.kind === 'network') break;
+      }
       if (!stop.settles || job?.timeline.some((e) => e.kind === 'settled')) break;
       await sleep(this.calor.pollMs);
     }

@@ -18,6 +18,7 @@ export type {
 } from './calor';
 export * from './chain';
 export * from './context';
+export * from './market';
 export * from './staking';
 export * from './token';
 export * from './rules/quote';

@@ -82,4 +82,17 @@ describe.runIf(keyFile)('@calor/sdk on the local stack', () => {
     const again = await refused(() => calor.jobs.stop(result.id));
     expect(again.kind).toBe('not_found');
   });
+
+  it('with the API down, still computes (the catalog from the chain) and stops', async () => {
+    const wallet = await signer(keyFile!);
+    const calor = new Calor({ wallet, cluster: 'localnet', apiUrl: 'http://127.0.0.1:9', pollMs: 250 });
+    const rpc = createSolanaRpc('http://127.0.0.1:8899');
+    const result = await calor.compute({ gpu: 'h100-pcie', duration: 3 });
+    expect(result.state).toBe('running');
+    const stopped = await calor.jobs.stop(result.id);
+    expect([stopped.settles, stopped.job]).toEqual([true, null]);
+    const account = await rpc.getAccountInfo(address(result.id), { commitment: 'confirmed' }).send();
+    expect(account.value).toBeNull();
+    expect(await calor.jobs.state(result.id)).toBeNull();
+  });
 });

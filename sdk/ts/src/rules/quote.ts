@@ -62,7 +62,7 @@ function usdCost(rate: bigint, hours: number): bigint {
   return u64(rate * BigInt(hours));
 }
 
-function subsidisedUsd(market: bigint, subsidyBps: number): bigint {
+export function subsidisedUsd(market: bigint, subsidyBps: number): bigint {
   return u64(divCeil(market * (BPS - BigInt(subsidyBps)), BPS));
 }
 
