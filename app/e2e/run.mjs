@@ -326,7 +326,7 @@ await step('stake and unstake Calor: each a transaction the wallet signs, the ch
   assert.equal(await calorHeld(wallet.address), before - 1_000_000_000n, 'the chain gave back exactly 500 Calor');
 });
 
-await step('rent with Calor and see the burn: built in the browser, settled, the burn shown is the chain\'s', async () => {
+await step('rent with Calor, extend it in Calor, and see the burn: built in the browser, settled, the burn shown is the chain\'s', async () => {
   await page.getByRole('link', { name: 'GPUs' }).click();
   await page.getByRole('link', { name: 'Rent H100 PCIe' }).click();
   await page.getByRole('heading', { name: /Rent H100 PCIe/ }).waitFor();
@@ -339,6 +339,15 @@ await step('rent with Calor and see the burn: built in the browser, settled, the
   await page.getByRole('button', { name: /Sign and rent/ }).click();
   await page.waitForURL(/#\/jobs\//);
   await page.getByTestId('job-state').filter({ hasText: 'running' }).waitFor({ timeout: 90_000 });
+  // extend by an hour in Calor: $2.00 of market time, half subsidised at open, at $0.05 a Calor
+  const held = await calorHeld(wallet.address);
+  await page.getByLabel('Extend by (hours)').fill('1');
+  await page.getByRole('button', { name: 'Quote the extension' }).click();
+  await page.getByTestId('extend-quote').filter({ hasText: '1 h more: $1.00 = 20 Calor' }).waitFor();
+  await page.getByRole('button', { name: 'Sign and extend' }).click();
+  await page.getByRole('status').filter({ hasText: 'Extended by 1 h' }).waitFor({ timeout: 30_000 });
+  assert.equal(held - (await calorHeld(wallet.address)), 20_000_000n, 'the extension took exactly the quoted 20 Calor');
+  await page.getByText(/· 6 h at \$2\.00\/h/).waitFor({ timeout: 15_000 });
   const [{ mint }] = await tokenAccounts(wallet.address);
   const supply = async () => BigInt((await rpc('getTokenSupply', [mint, { commitment: 'confirmed' }])).value.amount);
   const before = await supply();

@@ -19,7 +19,7 @@ import {
   claimInstruction,
   claimRefundInstructions as claimRefundInstructionsOn,
   depositInstruction,
-  extendSolInstruction as extendSolInstructionOn,
+  extendInstruction as extendInstructionOn,
   openInstruction as openInstructionOn,
   quoteExtensionOnChain as quoteExtensionOnChainOn,
   quoteOnChain as quoteOnChainOn,
@@ -44,7 +44,7 @@ function bound<F extends (ctx: ChainContext, ...rest: never[]) => Promise<unknow
 
 export const quoteOnChain = bound(quoteOnChainOn);
 export const quoteExtensionOnChain = bound(quoteExtensionOnChainOn);
-export const extendSolInstruction = bound(extendSolInstructionOn);
+export const extendInstruction = bound(extendInstructionOn);
 export const openInstruction = bound(openInstructionOn);
 export const readRental = bound(readRentalOn);
 export const stopInstructions = bound(stopInstructionsOn);

@@ -197,9 +197,50 @@ fn with_slippage(amount: u64, slippage_bps: u16) -> Result<u64, QuoteError> {
         .ok_or(QuoteError::Overflow)
 }
 
+/// A purchase of `hours` more: how a rental is extended, whatever it pays with.
+#[derive(Debug, Clone, Copy)]
+pub struct Extension {
+    /// Hours the rental has bought so far (the open and earlier extensions).
+    pub hours_bought: u32,
+    /// The rental's own rate: an extension pays what the open agreed.
+    pub hourly_rate_micro_usd: u64,
+    pub hours: u32,
+}
+
+impl Extension {
+    /// The market value of the hours; no minimum applies (the open met it) and the rental
+    /// stays within `MAX_RENTAL_HOURS` in all.
+    fn market_usd(&self) -> Result<u64, QuoteError> {
+        let left = MAX_RENTAL_HOURS.saturating_sub(self.hours_bought);
+        if self.hours == 0 || self.hours > left {
+            return Err(QuoteError::Hours { max: left });
+        }
+        math::usd_cost(self.hourly_rate_micro_usd, self.hours).map_err(|_| QuoteError::Overflow)
+    }
+
+    fn quote(
+        &self,
+        payment: PaymentKind,
+        market_usd_micro: u64,
+        paid_usd_micro: u64,
+        amount: u64,
+        slippage_bps: u16,
+    ) -> Result<Quote, QuoteError> {
+        Ok(Quote {
+            payment,
+            hours: self.hours,
+            hourly_rate_micro_usd: self.hourly_rate_micro_usd,
+            market_usd_micro,
+            paid_usd_micro,
+            minimum_usd_micro: 0,
+            amount,
+            max_payment: with_slippage(amount, slippage_bps)?,
+        })
+    }
+}
+
 /// Quotes `extend_sol`: `hours` more of a running SOL rental that has bought `hours_bought`
-/// so far, at its own `hourly_rate_micro_usd` and today's price. No minimum applies to an
-/// extension (the open met it); the rental stays within `MAX_RENTAL_HOURS` in all.
+/// so far, at its own `hourly_rate_micro_usd` and today's price.
 pub fn quote_sol_extension(
     config: &Config,
     sol_usd: Option<&PriceMessage>,
@@ -209,54 +250,29 @@ pub fn quote_sol_extension(
     hours: u32,
     slippage_bps: u16,
 ) -> Result<Quote, QuoteError> {
-    let left = MAX_RENTAL_HOURS.saturating_sub(hours_bought);
-    if hours == 0 || hours > left {
-        return Err(QuoteError::Hours { max: left });
-    }
-    let usd = math::usd_cost(hourly_rate_micro_usd, hours).map_err(|_| QuoteError::Overflow)?;
-    let amount = sol_amount(config, sol_usd, now, usd)?;
-    Ok(Quote {
-        payment: PaymentKind::Sol,
-        hours,
+    let extension = Extension {
+        hours_bought,
         hourly_rate_micro_usd,
-        market_usd_micro: usd,
-        paid_usd_micro: usd,
-        minimum_usd_micro: 0,
-        amount,
-        max_payment: with_slippage(amount, slippage_bps)?,
-    })
+        hours,
+    };
+    let usd = extension.market_usd()?;
+    let amount = sol_amount(config, sol_usd, now, usd)?;
+    extension.quote(PaymentKind::Sol, usd, usd, amount, slippage_bps)
 }
 
-/// Quotes `extend_calor`: `hours` more of a running Calor rental at its own rate with the
-/// subsidy share fixed at its open (`subsidy_bps`) and today's Calor rate, as the program
-/// prices it. No minimum; `MAX_RENTAL_HOURS` in all.
-#[allow(clippy::too_many_arguments)]
+/// Quotes `extend_calor`: `extension` of a running Calor rental with the subsidy share fixed at
+/// its open (`subsidy_bps`) and today's Calor rate, as the program prices it.
 pub fn quote_calor_extension(
     config: &Config,
     now: i64,
-    hours_bought: u32,
-    hourly_rate_micro_usd: u64,
+    extension: Extension,
     subsidy_bps: u16,
-    hours: u32,
     slippage_bps: u16,
 ) -> Result<Quote, QuoteError> {
-    let left = MAX_RENTAL_HOURS.saturating_sub(hours_bought);
-    if hours == 0 || hours > left {
-        return Err(QuoteError::Hours { max: left });
-    }
-    let market = math::usd_cost(hourly_rate_micro_usd, hours).map_err(|_| QuoteError::Overflow)?;
+    let market = extension.market_usd()?;
     let usd = math::subsidised_usd(market, subsidy_bps).map_err(|_| QuoteError::Overflow)?;
     let amount = calor::oracle::usd_to_calor(config, now, usd).map_err(program_error)?;
-    Ok(Quote {
-        payment: PaymentKind::Calor,
-        hours,
-        hourly_rate_micro_usd,
-        market_usd_micro: market,
-        paid_usd_micro: usd,
-        minimum_usd_micro: 0,
-        amount,
-        max_payment: with_slippage(amount, slippage_bps)?,
-    })
+    extension.quote(PaymentKind::Calor, market, usd, amount, slippage_bps)
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
-// Extend a running SOL rental: hours more at its own rate, quoted in the browser by the
-// program's rules (no minimum for an extension) and sent by the wallet to the RPC node.
+// Extend a running rental, SOL or Calor: hours more at its own rate (and, with Calor, the subsidy
+// share fixed at its open), quoted in the browser by the program's rules (no minimum for an
+// extension) and sent by the wallet to the RPC node.
 import { useState } from 'react';
 
-import { extendSolInstruction, quoteExtensionOnChain, signAndSend } from '../chain';
-import { solText as sol } from '../format';
+import { extendInstruction, quoteExtensionOnChain, signAndSend } from '../chain';
+import { calorText, solText as sol } from '../format';
 import { quoteErrorText, usdText } from '@calor/sdk';
 import { useSession } from '../session';
 
@@ -25,11 +26,18 @@ export function Extend({ rental, onExtended }: { rental: string; onExtended: (ho
         return;
       }
       const ok = q.result.ok;
-      if (q.balanceLamports < ok.maxPayment + q.feeLamports) {
-        setError(`Not enough SOL: ${hours} h more needs up to ${sol(ok.maxPayment + q.feeLamports)}; your wallet holds ${sol(q.balanceLamports)}.`);
+      const calor = ok.payment === 'calor';
+      const lamportsNeeded = (calor ? 0n : ok.maxPayment) + q.feeLamports;
+      if (calor && q.calorBalance < ok.maxPayment) {
+        setError(`Not enough Calor: ${hours} h more needs up to ${calorText(ok.maxPayment, q.calorDecimals)}; your wallet holds ${calorText(q.calorBalance, q.calorDecimals)}.`);
         return;
       }
-      setOffer({ text: `${hours} h more: ${usdText(ok.paidUsdMicro)} = ${sol(ok.amount)}`, maxPayment: ok.maxPayment });
+      if (q.balanceLamports < lamportsNeeded) {
+        setError(`Not enough SOL: ${hours} h more needs up to ${sol(lamportsNeeded)}; your wallet holds ${sol(q.balanceLamports)}.`);
+        return;
+      }
+      const amount = calor ? calorText(ok.amount, q.calorDecimals) : sol(ok.amount);
+      setOffer({ text: `${hours} h more: ${usdText(ok.paidUsdMicro)} = ${amount}`, maxPayment: ok.maxPayment });
     } catch (e) {
       setError(`The chain could not be read: ${(e as Error).message}`);
     } finally {
@@ -42,7 +50,7 @@ export function Extend({ rental, onExtended }: { rental: string; onExtended: (ho
     setBusy(true);
     setError(null);
     try {
-      const instruction = await extendSolInstruction(rental, session.account.address, hours, offer.maxPayment);
+      const instruction = await extendInstruction(rental, session.account.address, hours, offer.maxPayment);
       await signAndSend(session.wallet, session.account, [instruction]);
       setOffer(null);
       onExtended(hours);

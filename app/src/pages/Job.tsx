@@ -181,7 +181,7 @@ export function Job({ id }: { id: string }) {
           {duration(left)} left{left < WARN_SECS ? ': the instance stops at the end of the paid time. Extend to keep it.' : ''}
         </p>
       )}
-      {running && job.payment === 'sol' && (
+      {running && (
         <Extend
           rental={job.rental}
           onExtended={(hours) => {

@@ -479,13 +479,16 @@ impl Jobs<'_> {
                 (q, ix::extend_sol(renter, address, self.calor.sol_usd, args))
             }
             PaymentKind::Calor => {
+                let extension = quote::Extension {
+                    hours_bought: rental.hours,
+                    hourly_rate_micro_usd: rental.hourly_rate_micro_usd,
+                    hours,
+                };
                 let q = quote::quote_calor_extension(
                     &config,
                     now,
-                    rental.hours,
-                    rental.hourly_rate_micro_usd,
+                    extension,
                     rental.subsidy_bps,
-                    hours,
                     SLIPPAGE_BPS,
                 )?;
                 let tokens = self.calor.calor_account(config.calor_mint).await?;

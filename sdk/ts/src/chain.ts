@@ -21,6 +21,7 @@ import {
 } from './generated/constants';
 import { fetchMaybeRental, getRentalSize, type Rental } from './generated/program/accounts/rental';
 import { fetchMaybeStake } from './generated/program/accounts/stake';
+import { getExtendCalorInstruction } from './generated/program/instructions/extendCalor';
 import { getExtendSolInstruction } from './generated/program/instructions/extendSol';
 import { getOpenRentalCalorInstruction } from './generated/program/instructions/openRentalCalor';
 import { getOpenRentalSolInstruction } from './generated/program/instructions/openRentalSol';
@@ -32,7 +33,7 @@ import { getSettleSolInstruction } from './generated/program/instructions/settle
 import { PaymentKind } from './generated/program/types/paymentKind';
 import { RentalState } from './generated/program/types/rentalState';
 import { readPriceUpdate, type PriceMessage } from './rules/pyth';
-import { quote, quoteSolExtension, type Payment, type QuoteResult } from './rules/quote';
+import { quote, quoteCalorExtension, quoteSolExtension, type Payment, type QuoteResult } from './rules/quote';
 import { addressBytes, fromBase64, le, pda, pdaWithBump, readConfig, type ChainContext } from './context';
 import { accountExists, associatedAccount, calorAccount, createAssociatedIdempotent, TOKEN_ACCOUNT_LEN } from './token';
 
@@ -99,34 +100,60 @@ export async function quoteOnChain(
   };
 }
 
-/** What `hours` more of a running SOL rental cost now, from the rental and price on chain. */
+/** What `hours` more of a running rental cost now, from the rental and prices on chain. */
 export async function quoteExtensionOnChain(ctx: ChainContext, rentalAddress: string, hours: number): Promise<ChainQuote> {
   const rental = await readRental(ctx, rentalAddress);
   if (!rental) throw new Error('the rental is settled: there is nothing to extend');
+  const calor = rental.payment === PaymentKind.Calor;
   const [config, price, now, balance] = await Promise.all([
     readConfig(ctx),
-    solUsdPrice(ctx),
+    calor ? Promise.resolve(null) : solUsdPrice(ctx),
     chainTime(ctx),
     ctx.rpc.getBalance(rental.renter, { commitment: 'confirmed' }).send(),
   ]);
+  const tokens = calor ? await calorAccount(ctx, rental.renter, config.data.calorMint) : null;
   return {
-    result: quoteSolExtension(config.data, price, now, rental.hours, rental.hourlyRateMicroUsd, hours, SLIPPAGE_BPS),
+    result: calor
+      ? quoteCalorExtension(config.data, now, rental.hours, rental.hourlyRateMicroUsd, rental.subsidyBps, hours, SLIPPAGE_BPS)
+      : quoteSolExtension(config.data, price, now, rental.hours, rental.hourlyRateMicroUsd, hours, SLIPPAGE_BPS),
     rentLamports: 0n,
     feeLamports: SIGNATURE_FEE_LAMPORTS,
     balanceLamports: balance.value,
     calorDecimals: config.data.calorDecimals,
-    calorBalance: 0n,
+    calorBalance: tokens?.balance ?? 0n,
   };
 }
 
-/** `extend_sol`: `hours` more at the rental's rate, paying at most `maxPayment` lamports. */
-export async function extendSolInstruction(ctx: ChainContext, rentalAddress: string, renter: string, hours: number, maxPayment: bigint): Promise<Instruction> {
-  return getExtendSolInstruction({
+/**
+ * `extend_sol` or `extend_calor`, by how the rental pays: `hours` more at its own rate, paying
+ * at most `maxPayment` (lamports or Calor base units).
+ */
+export async function extendInstruction(
+  ctx: ChainContext,
+  rentalAddress: string,
+  renter: string,
+  hours: number,
+  maxPayment: bigint,
+): Promise<Instruction> {
+  const rental = await readRental(ctx, rentalAddress);
+  if (!rental) throw new Error('the rental is settled: there is nothing to extend');
+  const common = {
     config: await pda([CONFIG_SEED]),
     rental: address(rentalAddress),
-    priceUpdate: ctx.solUsd,
     renter: createNoopSigner(address(renter)),
     args: { hours, maxPayment },
+  };
+  if (rental.payment === PaymentKind.Sol) return getExtendSolInstruction({ ...common, priceUpdate: ctx.solUsd });
+  const { data } = await readConfig(ctx);
+  const tokens = await calorAccount(ctx, renter, data.calorMint);
+  return getExtendCalorInstruction({
+    ...common,
+    calorMint: data.calorMint,
+    renterToken: tokens.account,
+    escrow: await pda([ESCROW_SEED, addressBytes(rentalAddress)]),
+    subsidyPool: await pda([SUBSIDY_POOL_SEED]),
+    subsidyVault: await pda([SUBSIDY_VAULT_SEED]),
+    tokenProgram: tokens.tokenProgram,
   });
 }
 

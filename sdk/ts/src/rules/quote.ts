@@ -163,11 +163,38 @@ function solAmount(config: QuoteConfig, solUsd: PriceMessage | null, now: bigint
   }
 }
 
+/** What an extension's market value costs in the rental's unit, or why it cannot be priced. */
+type Priced = { paidUsdMicro: bigint; amount: bigint } | QuoteError;
+
 /**
- * Quotes `extend_sol` (calor_client::quote::quote_sol_extension): `hours` more of a running SOL
- * rental that has bought `hoursBought` so far, at its own rate and today's price. No minimum
- * applies to an extension; the rental stays within MAX_RENTAL_HOURS in all.
+ * `hours` more of a running rental that has bought `hoursBought` so far, at its own rate
+ * (calor_client::quote::Extension): no minimum applies to an extension; the rental stays within
+ * MAX_RENTAL_HOURS in all. `price` turns the market value into what is paid.
  */
+function quoteExtension(
+  payment: Payment,
+  hoursBought: number,
+  hourlyRateMicroUsd: bigint,
+  hours: number,
+  slippageBps: number,
+  price: (marketUsdMicro: bigint) => Priced,
+): QuoteResult {
+  const left = Math.max(0, MAX_RENTAL_HOURS - hoursBought);
+  if (!Number.isInteger(hours) || hours < 1 || hours > left) return { error: { kind: 'hours', max: left } };
+  try {
+    const marketUsdMicro = usdCost(hourlyRateMicroUsd, hours);
+    const priced = price(marketUsdMicro);
+    if ('kind' in priced) return { error: priced };
+    const { paidUsdMicro, amount } = priced;
+    const maxPayment = u64(amount + (amount * BigInt(slippageBps)) / BPS);
+    return { ok: { payment, hours, hourlyRateMicroUsd, marketUsdMicro, paidUsdMicro, minimumUsdMicro: 0n, amount, maxPayment } };
+  } catch (e) {
+    if (e instanceof Overflow) return { error: { kind: 'overflow' } };
+    throw e;
+  }
+}
+
+/** Quotes `extend_sol` (calor_client::quote::quote_sol_extension) at today's SOL price. */
 export function quoteSolExtension(
   config: QuoteConfig,
   solUsd: PriceMessage | null,
@@ -177,20 +204,30 @@ export function quoteSolExtension(
   hours: number,
   slippageBps: number,
 ): QuoteResult {
-  const left = Math.max(0, MAX_RENTAL_HOURS - hoursBought);
-  if (!Number.isInteger(hours) || hours < 1 || hours > left) return { error: { kind: 'hours', max: left } };
-  try {
-    const usd = usdCost(hourlyRateMicroUsd, hours);
+  return quoteExtension('sol', hoursBought, hourlyRateMicroUsd, hours, slippageBps, (usd) => {
     const amount = solAmount(config, solUsd, now, usd);
-    if (typeof amount !== 'bigint') return { error: amount };
-    const maxPayment = u64(amount + (amount * BigInt(slippageBps)) / BPS);
-    return {
-      ok: { payment: 'sol', hours, hourlyRateMicroUsd, marketUsdMicro: usd, paidUsdMicro: usd, minimumUsdMicro: 0n, amount, maxPayment },
-    };
-  } catch (e) {
-    if (e instanceof Overflow) return { error: { kind: 'overflow' } };
-    throw e;
-  }
+    return typeof amount === 'bigint' ? { paidUsdMicro: usd, amount } : amount;
+  });
+}
+
+/**
+ * Quotes `extend_calor` (calor_client::quote::quote_calor_extension): the subsidy share fixed at
+ * the rental's open (`subsidyBps`) and today's Calor rate.
+ */
+export function quoteCalorExtension(
+  config: QuoteConfig,
+  now: bigint,
+  hoursBought: number,
+  hourlyRateMicroUsd: bigint,
+  subsidyBps: number,
+  hours: number,
+  slippageBps: number,
+): QuoteResult {
+  return quoteExtension('calor', hoursBought, hourlyRateMicroUsd, hours, slippageBps, (market) => {
+    const usd = subsidisedUsd(market, subsidyBps);
+    const amount = usdToCalor(config, now, usd);
+    return typeof amount === 'string' ? { kind: 'price', name: amount } : { paidUsdMicro: usd, amount };
+  });
 }
 
 /** Micro-USD as dollars and cents, rounded up to the cent (calor_client::quote::usd). */

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import vectors from '../../../../tests/vectors/app.json';
 import { getConfigDecoder } from '../generated/program/accounts/config';
 import { readPriceUpdate } from './pyth';
-import { quote, quoteSolExtension, type Payment, type QuoteResult } from './quote';
+import { quote, quoteCalorExtension, quoteSolExtension, type Payment, type QuoteResult } from './quote';
 import { checkSshKey } from './sshKey';
 
 const bytes = (b64: string) => new Uint8Array(getBase64Encoder().encode(b64));
@@ -69,6 +69,22 @@ describe('the SOL extension quote equals the program’s', () => {
       BigInt(v.now),
       v.hoursBought,
       BigInt(v.hourlyRateMicroUsd),
+      v.hours,
+      v.slippageBps,
+    );
+    expect(plain(result)).toEqual(v.expected);
+  });
+});
+
+describe('the Calor extension quote equals the program’s', () => {
+  it.each(vectors.calorExtensions.map((v) => [v.name, v] as const))('%s', (_, v) => {
+    const config = getConfigDecoder().decode(bytes(v.config));
+    const result = quoteCalorExtension(
+      config,
+      BigInt(v.now),
+      v.hoursBought,
+      BigInt(v.hourlyRateMicroUsd),
+      v.subsidyBps,
       v.hours,
       v.slippageBps,
     );
