@@ -104,8 +104,11 @@ enum Command {
         #[arg(long, short = 'y')]
         yes: bool,
     },
-    /// The wallet's open jobs.
-    Jobs,
+    /// The wallet's open jobs; with --all, every job it opened (read from its transactions).
+    Jobs {
+        #[arg(long)]
+        all: bool,
+    },
     /// One job: state, times, money and settlement.
     Job { id: String },
     /// Follow a job's state until it is settled.
@@ -320,8 +323,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 show::rented(&calor, &rented).await;
             }
         }
-        Command::Jobs => {
-            let jobs = calor.jobs().list().await?;
+        Command::Jobs { all } => {
+            let jobs = if *all {
+                calor.jobs().history().await?
+            } else {
+                calor.jobs().list().await?
+            };
             if json {
                 print_json(&jobs);
             } else {

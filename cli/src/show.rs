@@ -140,7 +140,7 @@ pub async fn rented(calor: &Calor, r: &Rented) {
 
 pub fn jobs(jobs: &[Job]) {
     if jobs.is_empty() {
-        println!("No open jobs (settled ones: calor job ID).");
+        println!("No jobs (`calor jobs --all` lists settled ones too).");
         return;
     }
     println!(

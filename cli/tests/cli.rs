@@ -295,6 +295,15 @@ async fn rent_ssh_stop_and_read_back_with_no_api() {
     assert_eq!(back["settlement"], settlement);
     let text = run(calor(&stack, &wallet), &["job", &id]).await.stdout;
     assert!(text.contains("refund:"), "{text}");
+    let all = run(calor(&stack, &wallet), &["jobs", "--all", "--json"])
+        .await
+        .json();
+    assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
+    assert_eq!(all[0], back, "the history is the settled job");
+    let open = run(calor(&stack, &wallet), &["jobs", "--json"])
+        .await
+        .json();
+    assert_eq!(open, serde_json::json!([]));
     let watched = run(calor(&stack, &wallet), &["watch", &id, "--json"]).await;
     assert_eq!(watched.code, 0, "{}", watched.stderr);
     assert!(watched.stdout.trim().ends_with('}') && watched.stdout.contains("\"settled\""));

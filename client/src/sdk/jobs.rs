@@ -296,6 +296,38 @@ impl Jobs<'_> {
         Ok(jobs)
     }
 
+    /// Every job the wallet opened, newest first, open or settled: the rentals named by the
+    /// `RentalOpened` events of the wallet's own transactions, each read as [`Jobs::get`] reads
+    /// it. Reads the wallet's whole transaction history from the RPC node: slower than
+    /// [`Jobs::list`], and needs no API.
+    pub async fn history(&self) -> Result<Vec<Job>, SdkError> {
+        let chain = &self.calor.chain;
+        let wallet = self.calor.wallet();
+        let mut rentals: Vec<Pubkey> = Vec::new();
+        let listed = history::signatures_of(chain, &wallet, None).await?;
+        for entry in listed.iter().rev().filter(|l| !l.failed) {
+            let Some(tx) = history::transaction(chain, &entry.signature).await? else {
+                continue;
+            };
+            for event in events::from_logs(&tx.logs).events {
+                if let Event::RentalOpened(e) = event {
+                    if e.renter == wallet && !rentals.contains(&e.rental) {
+                        rentals.push(e.rental);
+                    }
+                }
+            }
+        }
+        let mut jobs = Vec::with_capacity(rentals.len());
+        for rental in rentals {
+            match self.get(&rental.to_string()).await {
+                Ok(job) => jobs.push(job),
+                Err(SdkError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(jobs)
+    }
+
     /// The job each time its state changes, from now until it is settled (or its refund is
     /// held). Reads the chain every poll interval; the first item is the job as it is now.
     ///
