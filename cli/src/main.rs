@@ -6,7 +6,9 @@ mod show;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use calor_client::sdk::{read_keypair, Calor, Cluster, Compute, ErrorKind, Job, Pay, SdkError};
+use calor_client::sdk::{
+    read_keypair, Calor, Cluster, Compute, ErrorKind, Job, JobState, Pay, SdkError,
+};
 use calor_client::Pubkey;
 use clap::{CommandFactory, Parser, Subcommand};
 use futures_util::StreamExt;
@@ -315,6 +317,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
             };
             let rented = calor.compute_with_progress(&request, progress).await?;
+            if rented.job.state != JobState::Running {
+                if json {
+                    print_json(&serde_json::json!({ "rented": rented }));
+                } else {
+                    eprintln!();
+                }
+                return Err(fail(
+                    3,
+                    format!(
+                        "job {} is {}: no provider started it; `calor stop {}` settles it and returns the payment",
+                        rented.job.id, rented.job.state, rented.job.id
+                    ),
+                ));
+            }
             if json {
                 let connect = calor.jobs().connect(&rented.job.id).await.ok();
                 print_json(&serde_json::json!({ "rented": rented, "connect": connect }));

@@ -1,6 +1,6 @@
 //! What the CLI prints for people (`--json` prints the SDK's values instead).
 use calor_client::sdk::{
-    Calor, GpuListing, Job, Network, Offered, Pay, Rented, Rewards, Settlement, Unit,
+    gpu_slug, Calor, GpuListing, Job, Network, Offered, Pay, Rented, Rewards, Settlement, Unit,
 };
 
 fn money(usd: Option<f64>) -> String {
@@ -144,15 +144,15 @@ pub fn jobs(jobs: &[Job]) {
         return;
     }
     println!(
-        "{:<45} {:<13} {:>5} {:>6} {:>8}  ENDS",
+        "{:<45} {:<13} {:<10} {:>5} {:>8}  ENDS",
         "JOB", "STATE", "GPU", "HOURS", "$/H"
     );
     for j in jobs {
         println!(
-            "{:<45} {:<13} {:>5} {:>6} {:>8}  {}",
+            "{:<45} {:<13} {:<10} {:>5} {:>8}  {}",
             j.id,
             j.state.to_string(),
-            j.gpu,
+            j.gpu_name.as_deref().map_or(j.gpu.to_string(), gpu_slug),
             j.hours,
             format!("${:.2}", j.hourly_rate_usd),
             j.ends_at.map_or("-".into(), time)
@@ -163,9 +163,13 @@ pub fn jobs(jobs: &[Job]) {
 pub fn job(j: &Job) {
     println!("Job {}", j.id);
     println!("  state:    {}", j.state);
+    let gpu = j
+        .gpu_name
+        .clone()
+        .unwrap_or_else(|| format!("model {}", j.gpu));
     println!(
-        "  gpu:      model {} for {} h at ${:.2}/h",
-        j.gpu, j.hours, j.hourly_rate_usd
+        "  gpu:      {gpu} for {} h at ${:.2}/h",
+        j.hours, j.hourly_rate_usd
     );
     println!("  paid:     {}", j.unit.amount(j.escrowed));
     if let Some(node) = &j.node {

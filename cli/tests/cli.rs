@@ -243,6 +243,7 @@ async fn rent_ssh_stop_and_read_back_with_no_api() {
         .await
         .json();
     assert_eq!(job["state"], "running");
+    assert_eq!(job["gpu_name"], "H100 PCIe");
     let listed = run(calor(&stack, &wallet), &["jobs", "--json"])
         .await
         .json();

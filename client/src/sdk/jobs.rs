@@ -72,6 +72,8 @@ pub struct Job {
     pub id: String,
     pub state: JobState,
     pub gpu: u16,
+    /// The model's name, as the chain's catalog has it.
+    pub gpu_name: Option<String>,
     /// The pinned region's id; `None` for any region.
     pub region: Option<u16>,
     pub hours: u32,
@@ -131,6 +133,7 @@ fn job_of(address: &Pubkey, rental: &Rental, calor_decimals: u8) -> Job {
         id: address.to_string(),
         state: JobState::of(rental.state()),
         gpu: rental.gpu_model,
+        gpu_name: None,
         region: (rental.region != 0).then_some(rental.region),
         hours: rental.hours,
         pay: pay_of(rental.payment()),
@@ -182,6 +185,31 @@ impl Jobs<'_> {
 
     /// The job now: from its rental account, or, once settled, from its transactions.
     pub async fn get(&self, id: &str) -> Result<Job, SdkError> {
+        let mut job = self.get_unnamed(id).await?;
+        self.name_gpus(std::slice::from_mut(&mut job)).await?;
+        Ok(job)
+    }
+
+    /// Fills in each job's GPU model name from the chain's catalog.
+    async fn name_gpus(&self, jobs: &mut [Job]) -> Result<(), SdkError> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let models = self
+            .calor
+            .chain
+            .program_accounts::<calor::state::GpuModel>()
+            .await?;
+        for job in jobs {
+            job.gpu_name = models
+                .iter()
+                .find(|(_, m)| m.id == job.gpu)
+                .map(|(_, m)| m.name().to_string());
+        }
+        Ok(())
+    }
+
+    async fn get_unnamed(&self, id: &str) -> Result<Job, SdkError> {
         let config = self.calor.config().await?;
         match self.rental(id).await? {
             (address, Some(rental)) => {
@@ -223,6 +251,7 @@ impl Jobs<'_> {
                             id: address.to_string(),
                             state: JobState::Queued,
                             gpu: e.gpu_model,
+                            gpu_name: None,
                             region: e.region,
                             hours: e.hours,
                             pay: pay_of(e.payment),
@@ -293,6 +322,7 @@ impl Jobs<'_> {
             .map(|(address, r)| job_of(&address, &r, config.calor_decimals))
             .collect();
         jobs.sort_by_key(|j| std::cmp::Reverse(j.created_at));
+        self.name_gpus(&mut jobs).await?;
         Ok(jobs)
     }
 
@@ -319,12 +349,13 @@ impl Jobs<'_> {
         }
         let mut jobs = Vec::with_capacity(rentals.len());
         for rental in rentals {
-            match self.get(&rental.to_string()).await {
+            match self.get_unnamed(&rental.to_string()).await {
                 Ok(job) => jobs.push(job),
                 Err(SdkError::NotFound(_)) => {}
                 Err(e) => return Err(e),
             }
         }
+        self.name_gpus(&mut jobs).await?;
         Ok(jobs)
     }
 

@@ -164,6 +164,24 @@ export class Calor {
     return { authorization: `Bearer ${await this.token}` };
   }
 
+  /**
+   * A signed-in API call; a token the API no longer takes (it expired) is replaced by a new
+   * sign-in once.
+   */
+  async signedIn<T>(
+    call: (headers: Record<string, string>) => Promise<{ data?: T; error?: unknown; response: Response }>,
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const { data, error, response } = await call(await this.authorization()).catch(networkError(this.apiUrl));
+      if (data !== undefined) return data;
+      if (response.status === 401 && attempt === 0) {
+        this.token = undefined;
+        continue;
+      }
+      throw apiError(error, response);
+    }
+  }
+
   private async signIn(): Promise<string> {
     const signer = this.wallet;
     if (!signer.signMessages) {
@@ -207,7 +225,10 @@ export class Calor {
     for (let i = 0; i < 120; i++) {
       const { value } = await rpc.getSignatureStatuses([signature as Signature]).send();
       const status = value[0];
-      if (status?.err) throw new CalorError('rejected', 'transaction_failed', `the transaction failed: ${JSON.stringify(status.err)}`);
+      if (status?.err) {
+        const why = JSON.stringify(status.err, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+        throw new CalorError('rejected', 'transaction_failed', `the transaction failed: ${why}`);
+      }
       if (status?.confirmationStatus === 'confirmed' || status?.confirmationStatus === 'finalized') return signature;
       await sleep(250);
     }
@@ -308,12 +329,7 @@ export class Jobs {
 
   /** One job of the wallet's, by its id or its rental's address. */
   async get(id: string): Promise<Job> {
-    const headers = await this.calor.authorization();
-    const { data, error, response } = await this.calor.api
-      .GET('/api/jobs/{id}', { params: { path: { id } }, headers })
-      .catch(networkError(this.calor.apiUrl));
-    if (!data) throw apiError(error, response);
-    return data;
+    return this.calor.signedIn((headers) => this.calor.api.GET('/api/jobs/{id}', { params: { path: { id } }, headers }));
   }
 
   /**
@@ -332,12 +348,8 @@ export class Jobs {
 
   /** The wallet's jobs, newest first, filtered by state and pinned region. */
   async list(filter: { status?: JobState; region?: number; limit?: number } = {}): Promise<Job[]> {
-    const headers = await this.calor.authorization();
-    const { data, error, response } = await this.calor.api
-      .GET('/api/jobs', { params: { query: filter }, headers })
-      .catch(networkError(this.calor.apiUrl));
-    if (!data) throw apiError(error, response);
-    return data.jobs;
+    const page = await this.calor.signedIn((headers) => this.calor.api.GET('/api/jobs', { params: { query: filter }, headers }));
+    return page.jobs;
   }
 
   /**

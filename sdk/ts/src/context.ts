@@ -32,7 +32,10 @@ export async function localSolUsdAccount(): Promise<Address> {
   return local;
 }
 
-/** Pyth's sponsored SOL/USD feed on a public cluster (shard 0 of the push oracle). */
+/**
+ * Pyth's sponsored SOL/USD feed on a public cluster: shard 0 of the push oracle for the SOL/USD
+ * feed id (calor_client::pyth::sponsored_sol_usd_price_account, whose test pins the address).
+ */
 export async function sponsoredSolUsdAccount(): Promise<Address> {
   const feed = Uint8Array.from(
     'ef0d8b6fda2ceba41da15d4095d1da392a0d2f8ed0c6c7bc0f4cfac8c280b56d'.match(/../g)!.map((h) => parseInt(h, 16)),
