@@ -24,7 +24,7 @@ use crate::jobs::{
     AccessAsk, AccessMessage, CreateJob, CreatedJob, Job, JobError, JobFilter, JobPage, Jobs,
     StopJob,
 };
-use crate::market::{availability, calor_rate, usd_per_hour, Availability};
+use crate::market::{availability, calor_rate, heartbeat_timeout, usd_per_hour, Availability};
 
 /// Server-sent events carry a comment this often, so idle proxies keep the stream open.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -391,28 +391,17 @@ pub struct Network {
 pub async fn network(State(app): State<Arc<App>>) -> Result<Json<Network>, Problem> {
     let jobs = jobs(&app)?;
     let snapshot = jobs.market.snapshot();
-    let (mut nodes_online, mut nodes_total, mut gpus_busy, mut gpus_online, mut tflops) =
-        (0, 0, 0, 0, 0u64);
-    {
+    let (capacity, nodes_total) = {
         let view = jobs.market.view().await;
-        for node in view.nodes.values() {
-            nodes_total += 1;
-            let a = availability(node, &snapshot);
-            if a == Availability::Offline {
-                continue;
-            }
-            nodes_online += 1;
-            gpus_online += u32::from(node.gpu_count);
-            if a == Availability::Busy {
-                gpus_busy += u32::from(node.gpu_count);
-            }
-            let per_gpu = snapshot
-                .gpu_models
-                .get(&node.gpu_model)
-                .map_or(0, |m| m.fp16_tflops);
-            tflops += u64::from(per_gpu) * u64::from(node.gpu_count);
-        }
-    }
+        let tflops_of = |gpu| snapshot.gpu_models.get(&gpu).map_or(0, |m| m.fp16_tflops);
+        let capacity = calor_client::market::capacity(
+            view.nodes.values(),
+            tflops_of,
+            heartbeat_timeout(&snapshot),
+            snapshot.chain_time,
+        );
+        (capacity, view.nodes.len() as u32)
+    };
     let pool = jobs.store.pool();
     let burned: i64 = sqlx::query("SELECT CAST(COALESCE(SUM(burned), 0) AS BIGINT) FROM jobs")
         .fetch_one(pool)
@@ -434,16 +423,12 @@ pub async fn network(State(app): State<Arc<App>>) -> Result<Json<Network>, Probl
         .map_err(JobError::from)?;
     let indexed_slot = app.indexer.as_ref().map_or(0, |i| i.progress.borrow().slot);
     Ok(Json(Network {
-        nodes_online,
+        nodes_online: capacity.nodes_online,
         nodes_total,
-        gpus_busy,
-        gpus_online,
-        utilisation: if gpus_online == 0 {
-            0.0
-        } else {
-            f64::from(gpus_busy) / f64::from(gpus_online)
-        },
-        pflops_online: tflops as f64 / 1000.0,
+        gpus_busy: capacity.gpus_busy,
+        gpus_online: capacity.gpus_online,
+        utilisation: capacity.utilisation(),
+        pflops_online: capacity.fp16_tflops_online as f64 / 1000.0,
         total_burned: burned as u64,
         rentals_by_state: rows
             .iter()

@@ -99,6 +99,52 @@ pub fn offer<'a>(
     tally.offer()
 }
 
+/// The network's capacity now, counted over every node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Capacity {
+    pub nodes_online: u32,
+    pub gpus_online: u32,
+    pub gpus_busy: u32,
+    /// Dense FP16 throughput of the online GPUs.
+    pub fp16_tflops_online: u64,
+}
+
+impl Capacity {
+    /// Busy GPUs over online ones (0 with none online).
+    pub fn utilisation(&self) -> f64 {
+        if self.gpus_online == 0 {
+            0.0
+        } else {
+            f64::from(self.gpus_busy) / f64::from(self.gpus_online)
+        }
+    }
+}
+
+/// Counts online nodes, their GPUs (busy and in all) and their FP16 throughput, by
+/// `tflops_of` a GPU model.
+pub fn capacity<'a>(
+    nodes: impl IntoIterator<Item = &'a Node>,
+    tflops_of: impl Fn(u16) -> u32,
+    heartbeat_timeout_secs: u32,
+    chain_time: i64,
+) -> Capacity {
+    let mut c = Capacity::default();
+    for node in nodes {
+        let a = availability(node, heartbeat_timeout_secs, chain_time);
+        if a == Availability::Offline {
+            continue;
+        }
+        let gpus = u32::from(node.gpu_count);
+        c.nodes_online += 1;
+        c.gpus_online += gpus;
+        if a == Availability::Busy {
+            c.gpus_busy += gpus;
+        }
+        c.fp16_tflops_online += u64::from(tflops_of(node.gpu_model)) * u64::from(gpus);
+    }
+    c
+}
+
 /// One GPU model in one active region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionMarket {
@@ -234,5 +280,25 @@ mod tests {
             }
         );
         assert_eq!(offer(&nodes, 3, None, 60, 100), None);
+        let mut two = node(2, 1, 700_000, NodeStatus::Busy, true, 100);
+        two.gpu_count = 2;
+        let c = capacity(
+            nodes.iter().chain([&two]),
+            |gpu| u32::from(gpu) * 100,
+            60,
+            100,
+        );
+        // the stale node is not counted; nodes of zero GPUs count as nodes
+        assert_eq!(
+            c,
+            Capacity {
+                nodes_online: 4,
+                gpus_online: 2,
+                gpus_busy: 2,
+                fp16_tflops_online: 400,
+            }
+        );
+        assert_eq!(c.utilisation(), 1.0);
+        assert_eq!(Capacity::default().utilisation(), 0.0);
     }
 }

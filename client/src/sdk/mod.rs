@@ -589,39 +589,24 @@ impl Calor {
     pub async fn network(&self) -> Result<Network, SdkError> {
         let now = self.market_now().await?;
         let rentals = self.chain.program_accounts::<Rental>().await?;
-        let (mut online, mut busy_gpus, mut online_gpus, mut tflops) = (0, 0, 0, 0u64);
-        for node in &now.nodes {
-            let a = market::availability(
-                node,
-                now.config.params.heartbeat_timeout_secs,
-                now.chain_time,
-            );
-            if a == market::Availability::Offline {
-                continue;
-            }
-            online += 1;
-            online_gpus += u32::from(node.gpu_count);
-            if a == market::Availability::Busy {
-                busy_gpus += u32::from(node.gpu_count);
-            }
-            let per_gpu = now
-                .models
-                .iter()
-                .find(|m| m.id == node.gpu_model)
-                .map_or(0, |m| m.fp16_tflops);
-            tflops += u64::from(per_gpu) * u64::from(node.gpu_count);
-        }
-        Ok(Network {
-            nodes_online: online,
-            nodes_total: now.nodes.len() as u32,
-            gpus_busy: busy_gpus,
-            gpus_online: online_gpus,
-            utilisation: if online_gpus == 0 {
-                0.0
-            } else {
-                f64::from(busy_gpus) / f64::from(online_gpus)
+        let c = market::capacity(
+            &now.nodes,
+            |gpu| {
+                now.models
+                    .iter()
+                    .find(|m| m.id == gpu)
+                    .map_or(0, |m| m.fp16_tflops)
             },
-            fp16_pflops_online: tflops as f64 / 1000.0,
+            now.config.params.heartbeat_timeout_secs,
+            now.chain_time,
+        );
+        Ok(Network {
+            nodes_online: c.nodes_online,
+            nodes_total: now.nodes.len() as u32,
+            gpus_busy: c.gpus_busy,
+            gpus_online: c.gpus_online,
+            utilisation: c.utilisation(),
+            fp16_pflops_online: c.fp16_tflops_online as f64 / 1000.0,
             rentals_open: rentals.len() as u32,
         })
     }
