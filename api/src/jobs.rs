@@ -409,6 +409,27 @@ fn bad(field: &'static str, reason: impl Into<String>) -> JobError {
     }
 }
 
+/// Refuses a purchase the wallet cannot pay, naming the unit that is short.
+fn check_funds(
+    payment: PaymentKind,
+    max_payment: u64,
+    lamports_beside: u64,
+    lamports: u64,
+    calor: u64,
+) -> Result<(), JobError> {
+    match renting::shortfall(payment, max_payment, lamports_beside, lamports, calor) {
+        None => Ok(()),
+        Some(s) => Err(JobError::InsufficientFunds {
+            need: s.need,
+            have: s.have,
+            unit: match s.unit {
+                PaymentKind::Sol => "lamports",
+                PaymentKind::Calor => "Calor base units",
+            },
+        }),
+    }
+}
+
 fn parse_wallet(wallet: &str) -> Result<Pubkey, JobError> {
     wallet
         .parse()
@@ -618,14 +639,7 @@ impl Jobs {
         let sol_balance = chain.balance(&renter).await?;
         let open = match kind {
             PaymentKind::Sol => {
-                let need = q.max_payment + rent + fee;
-                if sol_balance < need {
-                    return Err(JobError::InsufficientFunds {
-                        need,
-                        have: sol_balance,
-                        unit: "lamports",
-                    });
-                }
+                check_funds(kind, q.max_payment, rent + fee, sol_balance, 0)?;
                 ix::open_rental_sol_with(
                     renter,
                     model.id,
@@ -640,20 +654,7 @@ impl Jobs {
                 let token_program = self.market.chain.owner(&mint).await?;
                 let renter_token = pda::associated_token(&renter, &mint, &token_program);
                 let tokens = chain.token_balance(&renter_token).await?;
-                if tokens < q.max_payment {
-                    return Err(JobError::InsufficientFunds {
-                        need: q.max_payment,
-                        have: tokens,
-                        unit: "Calor base units",
-                    });
-                }
-                if sol_balance < rent + fee {
-                    return Err(JobError::InsufficientFunds {
-                        need: rent + fee,
-                        have: sol_balance,
-                        unit: "lamports",
-                    });
-                }
+                check_funds(kind, q.max_payment, rent + fee, sol_balance, tokens)?;
                 ix::open_rental_calor_with(
                     renter,
                     model.id,

@@ -465,8 +465,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Stake { amount } | Command::Unstake { amount } => {
-            let decimals = calor.rewards().await?.calor_decimals;
-            let units = calor_units(amount, decimals)?;
+            let units = calor_units(amount, calor.calor_decimals().await?)?;
             let staking = matches!(cli.command, Command::Stake { .. });
             let signature = if staking {
                 calor.stake(units).await?
@@ -485,7 +484,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             if json {
                 print_json(&serde_json::json!({ "amount": amount, "signature": signature }));
             } else {
-                let decimals = calor.rewards().await?.calor_decimals;
+                let decimals = calor.calor_decimals().await?;
                 println!(
                     "Claimed {}: {signature}",
                     calor_client::sdk::Unit::Calor { decimals }.amount(amount)
@@ -510,7 +509,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Balance => {
             let (sol, tokens) = calor.balances().await?;
-            let decimals = calor.rewards().await.map_or(6, |r| r.calor_decimals);
+            let decimals = calor.calor_decimals().await?;
             if json {
                 print_json(&serde_json::json!({
                     "wallet": calor.wallet().to_string(), "lamports": sol, "calorBaseUnits": tokens,

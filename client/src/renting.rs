@@ -60,6 +60,43 @@ impl std::fmt::Display for StopRefused {
 
 impl std::error::Error for StopRefused {}
 
+/// What a wallet lacks for a purchase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shortfall {
+    /// The unit that is short: lamports for `Sol`, Calor base units for `Calor`.
+    pub unit: PaymentKind,
+    pub need: u64,
+    pub have: u64,
+}
+
+/// The first shortfall of a wallet holding `lamports` and `calor` base units for a purchase of
+/// at most `max_payment` paid with `payment`, when it must also hold `lamports_beside` (rent
+/// deposits, the fee): the Calor payment first, then the SOL. `None` when it can pay.
+pub fn shortfall(
+    payment: PaymentKind,
+    max_payment: u64,
+    lamports_beside: u64,
+    lamports: u64,
+    calor: u64,
+) -> Option<Shortfall> {
+    let lamports_needed = match payment {
+        PaymentKind::Sol => max_payment.saturating_add(lamports_beside),
+        PaymentKind::Calor if calor < max_payment => {
+            return Some(Shortfall {
+                unit: PaymentKind::Calor,
+                need: max_payment,
+                have: calor,
+            })
+        }
+        PaymentKind::Calor => lamports_beside,
+    };
+    (lamports < lamports_needed).then_some(Shortfall {
+        unit: PaymentKind::Sol,
+        need: lamports_needed,
+        have: lamports,
+    })
+}
+
 /// Where a Calor rental's settlement pays.
 #[derive(Debug, Clone, Copy)]
 pub struct CalorSettlement {
@@ -177,4 +214,21 @@ pub async fn calor_settlement(
         token_program,
         provider_account_exists,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_calor_payment_is_short_before_the_sol_beside_it() {
+        use PaymentKind::{Calor, Sol};
+        let short = |unit, need, have| Some(Shortfall { unit, need, have });
+        assert_eq!(shortfall(Sol, 100, 10, 110, 0), None);
+        assert_eq!(shortfall(Sol, 100, 10, 109, 0), short(Sol, 110, 109));
+        assert_eq!(shortfall(Calor, 100, 10, 10, 100), None);
+        assert_eq!(shortfall(Calor, 100, 10, 0, 99), short(Calor, 100, 99));
+        assert_eq!(shortfall(Calor, 100, 10, 9, 100), short(Sol, 10, 9));
+        assert_eq!(shortfall(Sol, u64::MAX, 1, u64::MAX, 0), None);
+    }
 }

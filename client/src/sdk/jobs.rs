@@ -380,7 +380,15 @@ impl Jobs<'_> {
                 if last.is_some() {
                     tokio::time::sleep(self.calor.poll).await;
                 }
-                match self.get(id).await {
+                // the model's name is read once, with the first state: not on every poll
+                let polled = match &last {
+                    None => self.get(id).await,
+                    Some(l) => self.get_unnamed(id).await.map(|mut job| {
+                        job.gpu_name.clone_from(&l.gpu_name);
+                        job
+                    }),
+                };
+                match polled {
                     Err(e) => return Some((Err(e), None)),
                     Ok(job) if last.as_ref().is_some_and(|l| l.state == job.state) => {
                         last = Some(job);
@@ -428,12 +436,7 @@ impl Jobs<'_> {
                 },
             }
         })?;
-        let signature = self
-            .calor
-            .chain
-            .send("stop", &plan.instructions, &self.calor.signer, &[])
-            .await?
-            .to_string();
+        let signature = self.calor.send("stop", &plan.instructions).await?;
         let unit = Unit::of(rental.payment(), config.calor_decimals);
         if !plan.settles {
             // the provider settles it (its payout account does not exist for the renter to
@@ -502,12 +505,7 @@ impl Jobs<'_> {
         let token_program = self.calor.chain.owner(&config.calor_mint).await?;
         let instructions =
             renting::claim_refund_instructions(address, &rental, config.calor_mint, token_program);
-        Ok(self
-            .calor
-            .chain
-            .send("claim refund", &instructions, &self.calor.signer, &[])
-            .await?
-            .to_string())
+        self.calor.send("claim refund", &instructions).await
     }
 
     /// Buys `hours` more of a running job at its own rate and today's price; the job after.
@@ -523,7 +521,8 @@ impl Jobs<'_> {
             })?;
         let now = self.calor.chain.unix_timestamp().await?;
         let renter = self.calor.wallet();
-        let (q, instruction) = match rental.payment() {
+        let lamports = self.calor.chain.balance(&renter).await?;
+        let (q, instruction, calor, lamports_beside) = match rental.payment() {
             PaymentKind::Sol => {
                 let price = self.calor.sol_usd_price().await?;
                 let q = quote::quote_sol_extension(
@@ -539,7 +538,8 @@ impl Jobs<'_> {
                     hours,
                     max_payment: q.max_payment,
                 };
-                (q, ix::extend_sol(renter, address, self.calor.sol_usd, args))
+                let instruction = ix::extend_sol(renter, address, self.calor.sol_usd, args);
+                (q, instruction, 0, super::NETWORK_FEE_LAMPORTS)
             }
             PaymentKind::Calor => {
                 let extension = quote::Extension {
@@ -555,6 +555,7 @@ impl Jobs<'_> {
                     SLIPPAGE_BPS,
                 )?;
                 let tokens = self.calor.calor_account(config.calor_mint).await?;
+                let calor = self.calor.chain.token_balance(&tokens.owner_token).await?;
                 let args = ExtendArgs {
                     hours,
                     max_payment: q.max_payment,
@@ -567,29 +568,19 @@ impl Jobs<'_> {
                     tokens.token_program,
                     args,
                 );
-                (q, instruction)
+                (q, instruction, calor, 0)
             }
         };
-        let unit = Unit::of(rental.payment(), config.calor_decimals);
-        let have = match unit {
-            Unit::Sol => self.calor.chain.balance(&renter).await?,
-            Unit::Calor { .. } => {
-                let tokens = self.calor.calor_account(config.calor_mint).await?;
-                self.calor.chain.token_balance(&tokens.owner_token).await?
-            }
-        };
-        let need = q.max_payment
-            + match unit {
-                Unit::Sol => super::NETWORK_FEE_LAMPORTS,
-                Unit::Calor { .. } => 0,
-            };
-        if have < need {
-            return Err(SdkError::InsufficientFunds { unit, need, have });
+        if let Some(s) = renting::shortfall(
+            rental.payment(),
+            q.max_payment,
+            lamports_beside,
+            lamports,
+            calor,
+        ) {
+            return Err(SdkError::short(s, config.calor_decimals));
         }
-        self.calor
-            .chain
-            .send("extend", &[instruction], &self.calor.signer, &[])
-            .await?;
+        self.calor.send("extend", &[instruction]).await?;
         self.get(id).await
     }
 

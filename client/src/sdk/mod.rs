@@ -34,7 +34,9 @@ pub use jobs::{Job, JobState, Jobs, Settlement};
 use crate::instructions::{self as ix, StakeTokens};
 use crate::market::{self, ModelMarket, Offer};
 use crate::quote::{self, QuoteError};
+use crate::renting;
 use crate::rpc::{Chain, ChainError, SendPolicy};
+use crate::staking::StakeNow;
 use crate::{pda, pyth};
 
 /// How far above the quote a transaction lets the price move before the program refuses it.
@@ -162,6 +164,17 @@ impl SdkError {
             SdkError::NotFound(_) => ErrorKind::NotFound,
             SdkError::Chain(ChainError::Rejected { .. }) => ErrorKind::Rejected,
             SdkError::Chain(_) | SdkError::Http { .. } => ErrorKind::Network,
+        }
+    }
+}
+
+impl SdkError {
+    /// The shortfall `renting::shortfall` found, in its unit.
+    pub(crate) fn short(s: renting::Shortfall, calor_decimals: u8) -> SdkError {
+        SdkError::InsufficientFunds {
+            unit: Unit::of(s.unit, calor_decimals),
+            need: s.need,
+            have: s.have,
         }
     }
 }
@@ -699,39 +712,20 @@ impl Calor {
 
     /// Says a shortfall in SOL or Calor before anything is signed.
     async fn check_funds(&self, config: &Config, offered: &Offered) -> Result<(), SdkError> {
-        let sol = self.chain.balance(&self.wallet()).await?;
-        let lamports_needed = offered.rent_deposit_lamports + offered.network_fee_lamports;
-        match offered.pay {
-            Pay::Sol => {
-                let need = offered.max_payment + lamports_needed;
-                if sol < need {
-                    return Err(SdkError::InsufficientFunds {
-                        unit: Unit::Sol,
-                        need,
-                        have: sol,
-                    });
-                }
-            }
+        let lamports = self.chain.balance(&self.wallet()).await?;
+        let calor = match offered.pay {
+            Pay::Sol => 0,
             Pay::Calor => {
                 let tokens = self.calor_account(config.calor_mint).await?;
-                let have = self.chain.token_balance(&tokens.owner_token).await?;
-                if have < offered.max_payment {
-                    return Err(SdkError::InsufficientFunds {
-                        unit: offered.unit,
-                        need: offered.max_payment,
-                        have,
-                    });
-                }
-                if sol < lamports_needed {
-                    return Err(SdkError::InsufficientFunds {
-                        unit: Unit::Sol,
-                        need: lamports_needed,
-                        have: sol,
-                    });
-                }
+                self.chain.token_balance(&tokens.owner_token).await?
             }
+        };
+        let beside = offered.rent_deposit_lamports + offered.network_fee_lamports;
+        let kind = PaymentKind::from(offered.pay);
+        match renting::shortfall(kind, offered.max_payment, beside, lamports, calor) {
+            None => Ok(()),
+            Some(s) => Err(SdkError::short(s, config.calor_decimals)),
         }
-        Ok(())
     }
 
     async fn sol_usd_price(&self) -> Result<calor::oracle::PriceMessage, SdkError> {
@@ -789,13 +783,13 @@ impl Calor {
                 )
             }
         };
-        let signature = self.chain.send("open", &[open], &self.signer, &[]).await?;
+        let signature = self.send("open", &[open]).await?;
         let address = pda::rental(&renter, id);
         let job = self.jobs().get(&address.to_string()).await?;
         Ok(Rented {
             job,
             quote: offered,
-            signature: signature.to_string(),
+            signature,
         })
     }
 
@@ -866,10 +860,7 @@ impl Calor {
 
     /// The wallet's stake and rewards now.
     pub async fn rewards(&self) -> Result<Rewards, SdkError> {
-        let config = self.config().await?;
-        let now = crate::staking::stake_now(&self.chain, &self.wallet())
-            .await?
-            .ok_or_else(|| SdkError::Staking("staking is not set up on this cluster".into()))?;
+        let (config, _, now) = self.staking().await?;
         let pool = &now.pool;
         let (active, pending, seasoned, claimable) = match &now.stake {
             Some(s) => (
@@ -897,8 +888,7 @@ impl Calor {
 
     /// Stakes `amount` Calor base units (a first stake opens the account).
     pub async fn stake(&self, amount: u64) -> Result<String, SdkError> {
-        let config = self.config().await?;
-        let tokens = self.calor_account(config.calor_mint).await?;
+        let (config, tokens, now) = self.staking().await?;
         let have = self.chain.token_balance(&tokens.owner_token).await?;
         if amount == 0 || have < amount {
             return Err(SdkError::InsufficientFunds {
@@ -907,23 +897,16 @@ impl Calor {
                 have,
             });
         }
-        let now = crate::staking::stake_now(&self.chain, &self.wallet())
-            .await?
-            .ok_or_else(|| SdkError::Staking("staking is not set up on this cluster".into()))?;
         let instruction = match now.stake {
             None => ix::stake(self.wallet(), tokens, amount),
             Some(_) => ix::add_stake(self.wallet(), tokens, now.epoch_record, amount),
         };
-        self.send("stake", instruction).await
+        self.send("stake", &[instruction]).await
     }
 
     /// Unstakes `amount` Calor base units back to the wallet.
     pub async fn unstake(&self, amount: u64) -> Result<String, SdkError> {
-        let config = self.config().await?;
-        let tokens = self.calor_account(config.calor_mint).await?;
-        let now = crate::staking::stake_now(&self.chain, &self.wallet())
-            .await?
-            .ok_or_else(|| SdkError::Staking("staking is not set up on this cluster".into()))?;
+        let (config, tokens, now) = self.staking().await?;
         let staked = now.stake.as_ref().map_or(0, |s| s.active + s.pending);
         if amount == 0 || amount > staked {
             return Err(SdkError::Staking(format!(
@@ -931,53 +914,63 @@ impl Calor {
                 Unit::of(PaymentKind::Calor, config.calor_decimals).amount(staked)
             )));
         }
-        let mut instructions = vec![ix::create_associated_token(
-            self.wallet(),
-            self.wallet(),
-            tokens.calor_mint,
-            tokens.token_program,
-        )];
-        instructions.push(ix::unstake(self.wallet(), tokens, now.epoch_record, amount));
-        Ok(self
-            .chain
-            .send("unstake", &instructions, &self.signer, &[])
-            .await?
-            .to_string())
+        let instructions = [
+            self.own_calor_account(&tokens),
+            ix::unstake(self.wallet(), tokens, now.epoch_record, amount),
+        ];
+        self.send("unstake", &instructions).await
     }
 
     /// Claims the stake's rewards; the amount claimed and the transaction.
     pub async fn claim(&self) -> Result<(u64, String), SdkError> {
-        let config = self.config().await?;
-        let tokens = self.calor_account(config.calor_mint).await?;
-        let now = crate::staking::stake_now(&self.chain, &self.wallet())
-            .await?
-            .ok_or_else(|| SdkError::Staking("staking is not set up on this cluster".into()))?;
+        let (_, tokens, now) = self.staking().await?;
         let claimable = now.stake.as_ref().map_or(0, |s| s.unclaimed);
         if claimable == 0 {
             return Err(SdkError::Staking("no rewards to claim yet".into()));
         }
         let instructions = [
-            ix::create_associated_token(
-                self.wallet(),
-                self.wallet(),
-                tokens.calor_mint,
-                tokens.token_program,
-            ),
+            self.own_calor_account(&tokens),
             ix::claim_rewards(self.wallet(), tokens, now.epoch_record),
         ];
-        let signature = self
-            .chain
-            .send("claim", &instructions, &self.signer, &[])
-            .await?;
-        Ok((claimable, signature.to_string()))
+        Ok((claimable, self.send("claim", &instructions).await?))
     }
 
-    async fn send(&self, label: &str, instruction: crate::Instruction) -> Result<String, SdkError> {
+    /// The config, the wallet's Calor account and its stake with the pool, for a staking call.
+    async fn staking(&self) -> Result<(Config, StakeTokens, StakeNow), SdkError> {
+        let config = self.config().await?;
+        let tokens = self.calor_account(config.calor_mint).await?;
+        let now = crate::staking::stake_now(&self.chain, &self.wallet())
+            .await?
+            .ok_or_else(|| SdkError::Staking("staking is not set up on this cluster".into()))?;
+        Ok((config, tokens, now))
+    }
+
+    /// Creates the wallet's associated Calor account if it is missing (tokens paid out land there).
+    fn own_calor_account(&self, tokens: &StakeTokens) -> crate::Instruction {
+        ix::create_associated_token(
+            self.wallet(),
+            self.wallet(),
+            tokens.calor_mint,
+            tokens.token_program,
+        )
+    }
+
+    /// Signs and sends `instructions`; the signature.
+    pub(super) async fn send(
+        &self,
+        label: &str,
+        instructions: &[crate::Instruction],
+    ) -> Result<String, SdkError> {
         Ok(self
             .chain
-            .send(label, &[instruction], &self.signer, &[])
+            .send(label, instructions, &self.signer, &[])
             .await?
             .to_string())
+    }
+
+    /// The decimals of this cluster's Calor mint, as the config records them.
+    pub async fn calor_decimals(&self) -> Result<u8, SdkError> {
+        Ok(self.config().await?.calor_decimals)
     }
 
     /// The wallet's SOL (lamports) and Calor (base units).
