@@ -1,18 +1,7 @@
 // The chain directly, through @calor/sdk (the same builders the TypeScript SDK uses): quoting,
 // opening, extending, stopping, claiming refunds and staking, bound to this page's cluster;
 // and sending what the connected wallet signs, straight to the RPC node (no API involved).
-import {
-  address,
-  appendTransactionMessageInstructions,
-  compileTransaction,
-  createTransactionMessage,
-  getTransactionEncoder,
-  pipe,
-  setTransactionMessageFeePayer,
-  setTransactionMessageLifetimeUsingBlockhash,
-  type Base64EncodedWireTransaction,
-  type Instruction,
-} from '@solana/kit';
+import { getTransactionEncoder, type Base64EncodedWireTransaction, type Instruction } from '@solana/kit';
 import type { Wallet, WalletAccount } from '@wallet-standard/base';
 import {
   catalogOnChain as catalogOnChainOn,
@@ -26,6 +15,7 @@ import {
   readRental as readRentalOn,
   readStaking as readStakingOn,
   stopInstructions as stopInstructionsOn,
+  unsignedTransaction,
   withdrawInstruction,
   type ChainContext,
 } from '@calor/sdk';
@@ -59,14 +49,8 @@ export async function signAndSend(
   account: WalletAccount,
   instructions: Instruction[],
 ): Promise<string> {
-  const { value: blockhash } = await rpc.getLatestBlockhash({ commitment: 'confirmed' }).send();
-  const message = pipe(
-    createTransactionMessage({ version: 0 }),
-    (m) => setTransactionMessageFeePayer(address(account.address), m),
-    (m) => setTransactionMessageLifetimeUsingBlockhash(blockhash, m),
-    (m) => appendTransactionMessageInstructions(instructions, m),
-  );
-  const unsigned = new Uint8Array(getTransactionEncoder().encode(compileTransaction(message)));
+  const transaction = await unsignedTransaction(await chain(), account.address, instructions);
+  const unsigned = new Uint8Array(getTransactionEncoder().encode(transaction));
   const signed = await signTransaction(wallet, account, unsigned);
   const wire = base64.encode(signed) as Base64EncodedWireTransaction;
   return rpc.sendTransaction(wire, { encoding: 'base64', preflightCommitment: 'confirmed' }).send();

@@ -5,7 +5,7 @@ import { useState } from 'react';
 
 import { extendInstruction, quoteExtensionOnChain, signAndSend } from '../chain';
 import { calorText, solText as sol } from '../format';
-import { quoteErrorText, usdText } from '@calor/sdk';
+import { quoteErrorText, shortfall, usdText } from '@calor/sdk';
 import { useSession } from '../session';
 
 export function Extend({ rental, onExtended }: { rental: string; onExtended: (hours: number) => void }) {
@@ -27,13 +27,10 @@ export function Extend({ rental, onExtended }: { rental: string; onExtended: (ho
       }
       const ok = q.result.ok;
       const calor = ok.payment === 'calor';
-      const lamportsNeeded = (calor ? 0n : ok.maxPayment) + q.feeLamports;
-      if (calor && q.calorBalance < ok.maxPayment) {
-        setError(`Not enough Calor: ${hours} h more needs up to ${calorText(ok.maxPayment, q.calorDecimals)}; your wallet holds ${calorText(q.calorBalance, q.calorDecimals)}.`);
-        return;
-      }
-      if (q.balanceLamports < lamportsNeeded) {
-        setError(`Not enough SOL: ${hours} h more needs up to ${sol(lamportsNeeded)}; your wallet holds ${sol(q.balanceLamports)}.`);
+      const short = shortfall(q, ok);
+      if (short) {
+        const amount = (n: bigint) => (short.unit === 'calor' ? calorText(n, q.calorDecimals) : sol(n));
+        setError(`Not enough ${short.unit === 'calor' ? 'Calor' : 'SOL'}: ${hours} h more needs up to ${amount(short.need)}; your wallet holds ${amount(short.have)}.`);
         return;
       }
       const amount = calor ? calorText(ok.amount, q.calorDecimals) : sol(ok.amount);

@@ -12,7 +12,7 @@ import { loadCatalog } from '../catalog';
 import { openInstruction, quoteOnChain, signAndSend, SLIPPAGE_BPS, type ChainQuote } from '../chain';
 import { constants } from '@calor/sdk';
 import { calorText, duration, solText as sol, usd } from '../format';
-import { quoteErrorText, usdText, type Payment } from '@calor/sdk';
+import { quoteErrorText, shortfall as shortfallOf, usdText, type Payment } from '@calor/sdk';
 import { checkSshKey, sshKeyErrorText } from '@calor/sdk';
 import { useSession } from '../session';
 
@@ -37,12 +37,12 @@ function offerOf(q: ChainQuote, queued: boolean): Offer | string {
   if ('error' in q.result) return quoteErrorText(q.result.error);
   const ok = q.result.ok;
   const calor = ok.payment === 'calor';
-  const needLamports = (calor ? 0n : ok.maxPayment) + q.rentLamports + q.feeLamports;
+  const short = shortfallOf(q, ok);
   let shortfall: string | null = null;
-  if (calor && q.calorBalance < ok.maxPayment) {
-    shortfall = `Not enough Calor: this rental needs up to ${calorText(ok.maxPayment, q.calorDecimals)} (with ${slippage}); your wallet holds ${calorText(q.calorBalance, q.calorDecimals)}.`;
-  } else if (q.balanceLamports < needLamports) {
-    shortfall = `Not enough SOL: this rental needs up to ${sol(needLamports)} (${calor ? 'the refundable rent of the rental and its escrow, and the fee' : `the payment with ${slippage}, the refundable rent and the fee`}); your wallet holds ${sol(q.balanceLamports)}.`;
+  if (short?.unit === 'calor') {
+    shortfall = `Not enough Calor: this rental needs up to ${calorText(short.need, q.calorDecimals)} (with ${slippage}); your wallet holds ${calorText(short.have, q.calorDecimals)}.`;
+  } else if (short) {
+    shortfall = `Not enough SOL: this rental needs up to ${sol(short.need)} (${calor ? 'the refundable rent of the rental and its escrow, and the fee' : `the payment with ${slippage}, the refundable rent and the fee`}); your wallet holds ${sol(short.have)}.`;
   }
   return {
     hours: ok.hours,

@@ -4,16 +4,10 @@
 // the REST API, typed by its OpenAPI description and signed in with the same signer.
 import {
   address,
-  appendTransactionMessageInstructions,
   assertIsTransactionWithinSizeLimit,
-  compileTransaction,
   createSignableMessage,
-  createTransactionMessage,
   getBase64Decoder,
   getBase64EncodedWireTransaction,
-  pipe,
-  setTransactionMessageFeePayer,
-  setTransactionMessageLifetimeUsingBlockhash,
   type Address,
   type Instruction,
   type MessagePartialSigner,
@@ -23,7 +17,7 @@ import {
 } from '@solana/kit';
 import createClient from 'openapi-fetch';
 
-import { openInstruction, quoteOnChain, readRental, stateName, stopInstructions } from './chain';
+import { openInstruction, quoteOnChain, readRental, shortfall, stateName, stopInstructions, unsignedTransaction } from './chain';
 import { chainContext, type ChainContext } from './context';
 import type { components, paths } from './generated/api';
 import { catalogOnChain } from './market';
@@ -203,15 +197,9 @@ export class Calor {
 
   /** Signs `instructions` with the wallet (fee payer) and sends them; waits until confirmed. */
   async send(instructions: Instruction[]): Promise<string> {
-    const { rpc } = await this.chain();
-    const { value: blockhash } = await rpc.getLatestBlockhash({ commitment: 'confirmed' }).send();
-    const message = pipe(
-      createTransactionMessage({ version: 0 }),
-      (m) => setTransactionMessageFeePayer(this.wallet.address, m),
-      (m) => setTransactionMessageLifetimeUsingBlockhash(blockhash, m),
-      (m) => appendTransactionMessageInstructions(instructions, m),
-    );
-    const unsigned = compileTransaction(message);
+    const ctx = await this.chain();
+    const { rpc } = ctx;
+    const unsigned = await unsignedTransaction(ctx, this.wallet.address, instructions);
     assertIsTransactionWithinSizeLimit(unsigned);
     const [signatures] = await this.wallet.signTransactions([unsigned]);
     const signed: Transaction = { ...unsigned, signatures: { ...unsigned.signatures, ...signatures } };
@@ -271,13 +259,12 @@ export class Calor {
       throw new CalorError(kind, e.kind === 'belowMinimum' ? 'below_minimum' : e.kind, quoteErrorText(e));
     }
     const quoted = q.result.ok;
-    const lamportsNeeded = q.rentLamports + q.feeLamports + (payment === 'sol' ? quoted.maxPayment : 0n);
-    if (q.balanceLamports < lamportsNeeded) {
-      throw new CalorError('funds', 'insufficient_funds', `insufficient SOL: need ${sol(lamportsNeeded)}, have ${sol(q.balanceLamports)}`);
-    }
-    if (payment === 'calor' && q.calorBalance < quoted.maxPayment) {
-      const calor = (n: bigint) => (Number(n) / 10 ** q.calorDecimals).toFixed(4);
-      throw new CalorError('funds', 'insufficient_funds', `insufficient Calor: need ${calor(quoted.maxPayment)}, have ${calor(q.calorBalance)}`);
+    const short = shortfall(q, quoted);
+    if (short) {
+      const amount =
+        short.unit === 'sol' ? sol : (n: bigint) => `${(Number(n) / 10 ** q.calorDecimals).toFixed(4)} Calor`;
+      const what = short.unit === 'sol' ? 'SOL' : 'Calor';
+      throw new CalorError('funds', 'insufficient_funds', `insufficient ${what}: need ${amount(short.need)}, have ${amount(short.have)}`);
     }
     const open = await openInstruction(ctx, {
       renter,

@@ -3,7 +3,13 @@
 // signer signs them and they go to the RPC node: the API is not involved.
 import {
   address,
+  appendTransactionMessageInstructions,
+  compileTransaction,
   createNoopSigner,
+  createTransactionMessage,
+  pipe,
+  setTransactionMessageFeePayer,
+  setTransactionMessageLifetimeUsingBlockhash,
   type Address,
   type Instruction,
 } from '@solana/kit';
@@ -33,7 +39,7 @@ import { getSettleSolInstruction } from './generated/program/instructions/settle
 import { PaymentKind } from './generated/program/types/paymentKind';
 import { RentalState } from './generated/program/types/rentalState';
 import { readPriceUpdate, type PriceMessage } from './rules/pyth';
-import { quote, quoteCalorExtension, quoteSolExtension, type Payment, type QuoteResult } from './rules/quote';
+import { quote, quoteCalorExtension, quoteSolExtension, type Payment, type Quote, type QuoteResult } from './rules/quote';
 import { addressBytes, fromBase64, le, pda, pdaWithBump, readConfig, type ChainContext } from './context';
 import { accountExists, associatedAccount, calorAccount, createAssociatedIdempotent, TOKEN_ACCOUNT_LEN } from './token';
 
@@ -67,6 +73,36 @@ export type ChainQuote = {
   /** Calor base units the renter holds (Calor payments only). */
   calorBalance: bigint;
 };
+
+/**
+ * `instructions` as a transaction paid by `feePayer`, with the RPC node's latest blockhash, not
+ * yet signed: the caller's signer (a Kit signer, a wallet) signs it.
+ */
+export async function unsignedTransaction(ctx: ChainContext, feePayer: string, instructions: Instruction[]) {
+  const { value: blockhash } = await ctx.rpc.getLatestBlockhash({ commitment: 'confirmed' }).send();
+  const message = pipe(
+    createTransactionMessage({ version: 0 }),
+    (m) => setTransactionMessageFeePayer(address(feePayer), m),
+    (m) => setTransactionMessageLifetimeUsingBlockhash(blockhash, m),
+    (m) => appendTransactionMessageInstructions(instructions, m),
+  );
+  return compileTransaction(message);
+}
+
+/** What a wallet lacks for a purchase: lamports (`sol`) or Calor base units (`calor`). */
+export type Shortfall = { unit: 'sol' | 'calor'; need: bigint; have: bigint };
+
+/**
+ * What the wallet of `q` lacks to pay `quoted` (at most its `maxPayment`, plus the rent deposits
+ * and the fee in SOL): the Calor payment first, then the SOL, as calor_client::renting::shortfall
+ * decides it. `null` when it can pay.
+ */
+export function shortfall(q: ChainQuote, quoted: Quote): Shortfall | null {
+  const calor = quoted.payment === 'calor';
+  if (calor && q.calorBalance < quoted.maxPayment) return { unit: 'calor', need: quoted.maxPayment, have: q.calorBalance };
+  const lamports = (calor ? 0n : quoted.maxPayment) + q.rentLamports + q.feeLamports;
+  return q.balanceLamports < lamports ? { unit: 'sol', need: lamports, have: q.balanceLamports } : null;
+}
 
 const SIGNATURE_FEE_LAMPORTS = 5_000n;
 /** How far above the quote a transaction lets the program take (a price moving meanwhile). */
